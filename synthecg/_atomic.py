@@ -1,0 +1,72 @@
+"""Write files atomically: a temporary file in the same folder, then a rename.
+
+Every writer in SynthECG (shards, manifests, checkpoints, reports, format writers) goes through
+:func:`atomic_path`, so a crash, a kill -9 or a full disk never leaves a half-written file under
+the final name, and files written earlier stay intact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from pathlib import Path
+from typing import Iterator
+
+from .errors import SynthECGError
+
+_TMP_PATTERN = re.compile(r"^\..+\.tmp-\d+$")
+
+
+def temp_name(path: Path) -> Path:
+    """The temporary file that :func:`atomic_path` writes before renaming it to ``path``."""
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+
+
+def is_temp_name(name: str) -> bool:
+    """True for a leftover temporary file of an interrupted atomic write."""
+    return bool(_TMP_PATTERN.match(name))
+
+
+def remove_stale_temps(folder: Path) -> int:
+    """Delete leftover temporary files of interrupted writes in ``folder``; returns how many."""
+    removed = 0
+    for entry in Path(folder).iterdir():
+        if is_temp_name(entry.name) and entry.is_file():
+            entry.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary path to write; on success it is fsynced and renamed to ``path``.
+
+    Raises SynthECGError if ``path`` exists and ``overwrite`` is false, or if writing fails
+    (disk full, permissions); the temporary file is removed in every failure case.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise SynthECGError(f"{path}: already exists; pass overwrite=True (--overwrite) to replace it")
+    if path.is_dir():
+        raise SynthECGError(f"{path}: is a directory, expected a file path")
+    tmp = temp_name(path)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        reason = exc.strerror or str(exc)
+        raise SynthECGError(f"{path}: could not write ({reason}); nothing was left half-written") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_bytes(path: str | os.PathLike, data: bytes, overwrite: bool = False) -> None:
+    """Atomically write ``data`` to ``path``."""
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        with open(tmp, "wb") as fh:
+            fh.write(data)

@@ -1,0 +1,80 @@
+"""HDF5 files (h5py): a chunked, compressed ``signals`` dataset (n, leads, samples) with
+attributes ``fs``, ``leads`` and ``units``, and a ``meta`` dataset of one JSON string per ECG.
+
+Chunks hold whole ECGs, so :func:`iter_hdf5` reads files larger than memory batch by batch.
+Files are written without timestamps, so the same batch gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from .._atomic import atomic_path
+from ..ecg import ECGBatch
+from ..errors import SynthECGError
+
+FORMAT_TAG = "synthecg.ecg"
+
+
+def write_hdf5(batch: ECGBatch, path: Path, overwrite: bool = False) -> None:
+    import h5py
+
+    n = len(batch)
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        with h5py.File(tmp, "w", track_order=False) as f:
+            f.attrs["format"] = FORMAT_TAG
+            f.attrs["fs"] = float(batch.fs)
+            f.attrs["leads"] = json.dumps(list(batch.leads))
+            f.attrs["units"] = batch.units
+            f.create_dataset("signals", data=batch.signals,
+                             chunks=(1, batch.n_leads, batch.n_samples) if n else None,
+                             compression="gzip", compression_opts=4, shuffle=True,
+                             track_times=False)
+            meta = [json.dumps(m, sort_keys=True, separators=(",", ":")) for m in batch.meta]
+            f.create_dataset("meta", data=np.array(meta, dtype=object),
+                             dtype=h5py.string_dtype("utf-8"), track_times=False)
+
+
+def _open(path: Path):
+    import h5py
+
+    if not path.is_file():
+        raise SynthECGError(f"{path}: file not found")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise SynthECGError(f"{path}: not a readable HDF5 file ({exc})") from exc
+    if "signals" not in f or f["signals"].ndim != 3:
+        f.close()
+        raise SynthECGError(f"{path}: no 'signals' dataset of shape (n, leads, samples)")
+    return f
+
+
+def _batch(f, path: Path, start: int, stop: int) -> ECGBatch:
+    try:
+        signals = f["signals"][start:stop]
+        meta = [json.loads(s) for s in f["meta"].asstr()[start:stop]] if "meta" in f else []
+        leads = tuple(json.loads(f.attrs["leads"]))
+        return ECGBatch(signals=signals, fs=float(f.attrs["fs"]), leads=leads,
+                        units=str(f.attrs["units"]), meta=meta)
+    except (OSError, KeyError, ValueError) as exc:
+        if isinstance(exc, SynthECGError):
+            raise
+        raise SynthECGError(f"{path}: damaged or incomplete SynthECG HDF5 file ({exc})") from exc
+
+
+def read_hdf5(path: Path) -> ECGBatch:
+    with _open(path) as f:
+        return _batch(f, path, 0, f["signals"].shape[0])
+
+
+def iter_hdf5(path: Path, batch_size: int) -> Iterator[ECGBatch]:
+    """ECGBatches of at most ``batch_size`` ECGs, read lazily from the file."""
+    with _open(path) as f:
+        n = f["signals"].shape[0]
+        for start in range(0, n, batch_size):
+            yield _batch(f, path, start, min(start + batch_size, n))

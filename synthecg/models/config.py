@@ -1,0 +1,68 @@
+"""Configuration dataclasses shared by the GAN models (plain data: JSON in, JSON out)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from ..errors import SynthECGError
+
+T = TypeVar("T", bound="ECGModelConfig")
+
+# Product of the generator's upsampling factors (5*5*5*2*5*2 = 2500): the ECG length must be a
+# multiple of it (5000 samples = 10 s at 500 Hz in the paper).
+LENGTH_QUANTUM = 2500
+
+
+@dataclass
+class ECGModelConfig:
+    """What every ECG GAN in SynthECG is configured by.
+
+    model_size : the width ``d`` of the networks (50 in the DeepFake-ECG paper; 5-10 for tests).
+    channels : ECG leads generated (8 = I, II, V1-V6).
+    length : samples per lead (5000 = 10 s at ``fs``); a multiple of 2500.
+    kernel_size : convolution kernel length (25 in the paper; odd).
+    shift_factor : critic phase-shuffle range in samples (2 in the paper; 0 disables it).
+    alpha : negative slope of the critic's leaky ReLU.
+    fs : sampling rate of the generated ECGs in Hz.
+    scale_uv : microvolts per unit of generator output (tanh range [-1, 1] -> ±6000 µV).
+    """
+
+    model_size: int = 50
+    channels: int = 8
+    length: int = 5000
+    kernel_size: int = 25
+    shift_factor: int = 2
+    alpha: float = 0.2
+    fs: float = 500.0
+    scale_uv: float = 6000.0
+
+    def __post_init__(self) -> None:
+        name = type(self).__name__
+        if self.model_size < 5:
+            raise SynthECGError(f"{name}.model_size must be at least 5, got {self.model_size}")
+        if self.channels < 1:
+            raise SynthECGError(f"{name}.channels must be positive, got {self.channels}")
+        if self.length <= 0 or self.length % LENGTH_QUANTUM:
+            raise SynthECGError(f"{name}.length must be a positive multiple of {LENGTH_QUANTUM} "
+                                f"samples, got {self.length}")
+        if self.kernel_size < 3 or self.kernel_size % 2 == 0:
+            raise SynthECGError(f"{name}.kernel_size must be odd and at least 3, got {self.kernel_size}")
+        if self.shift_factor < 0:
+            raise SynthECGError(f"{name}.shift_factor must be >= 0, got {self.shift_factor}")
+        if self.fs <= 0 or self.scale_uv <= 0:
+            raise SynthECGError(f"{name}: fs and scale_uv must be positive")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls: type[T], values: dict[str, Any]) -> T:
+        """Build from a dict, refusing unknown keys (a typo must not pass silently)."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise SynthECGError(f"{cls.__name__}: unknown field(s) {', '.join(unknown)} "
+                                f"(known: {', '.join(sorted(known))})")
+        return cls(**values)
