@@ -18,10 +18,16 @@ def rng_for(seed: int, index: int) -> np.random.Generator:
 
 
 def uniform_noise(seed: int, start: int, stop: int, shape: tuple[int, ...]) -> np.ndarray:
-    """Noise U[-1, 1) of ``shape`` for items ``start..stop-1``: float32 array (stop-start, *shape)."""
-    out = np.empty((stop - start, *shape), dtype=np.float32)
+    """Noise U[-1, 1) of ``shape`` for items ``start..stop-1``: float32 array (stop-start, *shape).
+
+    For a (channels, samples) shape the values are drawn time-major, so the array returned is
+    a transposed view of (n, samples, channels) memory: the layout the generators' channels-last
+    convolutions read without a copy.
+    """
+    drawn = tuple(reversed(shape))
+    out = np.empty((stop - start, *drawn), dtype=np.float32)
     for row, index in enumerate(range(start, stop)):
-        out[row] = rng_for(seed, index).random(shape, dtype=np.float32)
+        rng_for(seed, index).random(drawn, dtype=np.float32, out=out[row])
     out *= 2.0
     out -= 1.0
-    return out
+    return out.transpose(0, *range(len(shape), 0, -1))

@@ -63,17 +63,31 @@ def expand_to_12(batch):
         raise SynthECGError(f"leads: cannot derive 12 leads, missing {', '.join(missing)} "
                             f"(have {', '.join(batch.leads)})")
     index = {lead: i for i, lead in enumerate(batch.leads)}
-    derived = limb_leads_from_i_ii(batch.signals[:, index["I"]], batch.signals[:, index["II"]])
-    integer = np.issubdtype(batch.signals.dtype, np.integer)
-    out_dtype = batch.signals.dtype
-    if integer:
-        derived = {name: np.rint(values) for name, values in derived.items()}
+    lead_i, lead_ii = batch.signals[:, index["I"]], batch.signals[:, index["II"]]
+    if np.issubdtype(batch.signals.dtype, np.integer):
+        derived = _integer_limb_leads(lead_i, lead_ii)
         out_dtype = _integer_dtype_for(batch.signals.dtype, *derived.values())
+    else:
+        derived = limb_leads_from_i_ii(lead_i, lead_ii)
+        out_dtype = batch.signals.dtype
     out = np.empty((len(batch), 12, batch.n_samples), dtype=out_dtype)
     for row, lead in enumerate(STANDARD_12):
         out[:, row] = derived[lead] if lead in derived else batch.signals[:, index[lead]]
     return type(batch)(signals=out, fs=batch.fs, leads=STANDARD_12, units=batch.units,
                        meta=[dict(m) for m in batch.meta])
+
+
+def _integer_limb_leads(lead_i: np.ndarray, lead_ii: np.ndarray) -> dict[str, np.ndarray]:
+    """The limb leads of integer µV leads, rounded half to even exactly as np.rint would,
+    in integer arithmetic (no float64 copies of the whole batch)."""
+    wide = np.int32 if lead_i.dtype.itemsize <= 2 else np.int64  # 2 * int16 fits int32
+    i, ii = lead_i.astype(wide), lead_ii.astype(wide)
+
+    def half(twice: np.ndarray) -> np.ndarray:
+        floor = twice >> 1  # floor(twice / 2)
+        return floor + (twice & 1 & floor)  # a .5 goes to the even neighbour
+
+    return {"III": ii - i, "aVR": half(-(i + ii)), "aVL": half(2 * i - ii), "aVF": half(2 * ii - i)}
 
 
 def independent_8(batch):

@@ -56,3 +56,12 @@ def test_expand_needs_the_independent_leads():
     b = ECGBatch(signals=np.zeros((1, 2, 5), np.int16), fs=500, leads=("I", "II"), units="uV")
     with pytest.raises(SynthECGError, match="missing V1"):
         expand_to_12(b)
+
+
+def test_integer_rounding_equals_float_rint():
+    rng = np.random.default_rng(3)
+    x = rng.integers(-9000, 9000, size=(3, 8, 1000)).astype(np.int16)
+    b = expand_to_12(ECGBatch(signals=x, fs=500, leads=INDEPENDENT_8, units="uV"))
+    i, ii = x[:, 0].astype(float), x[:, 1].astype(float)
+    for name, expected in {"aVR": -(i + ii) / 2, "aVL": i - ii / 2, "aVF": ii - i / 2}.items():
+        np.testing.assert_array_equal(b.lead(name), np.rint(expected))

@@ -7,13 +7,14 @@ Files are written without timestamps, so the same batch gives the same bytes.
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
-from .._atomic import atomic_path
+from .._atomic import write_bytes
 from ..ecg import ECGBatch
 from ..errors import SynthECGError
 
@@ -24,19 +25,21 @@ def write_hdf5(batch: ECGBatch, path: Path, overwrite: bool = False) -> None:
     import h5py
 
     n = len(batch)
-    with atomic_path(path, overwrite=overwrite) as tmp:
-        with h5py.File(tmp, "w", track_order=False) as f:
-            f.attrs["format"] = FORMAT_TAG
-            f.attrs["fs"] = float(batch.fs)
-            f.attrs["leads"] = json.dumps(list(batch.leads))
-            f.attrs["units"] = batch.units
-            f.create_dataset("signals", data=batch.signals,
-                             chunks=(1, batch.n_leads, batch.n_samples) if n else None,
-                             compression="gzip", compression_opts=4, shuffle=True,
-                             track_times=False)
-            meta = [json.dumps(m, sort_keys=True, separators=(",", ":")) for m in batch.meta]
-            f.create_dataset("meta", data=np.array(meta, dtype=object),
-                             dtype=h5py.string_dtype("utf-8"), track_times=False)
+    # Built in memory, then written by Python: the HDF5 library crashed the process (SIGSEGV)
+    # when the disk filled up under it, instead of raising.
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w", track_order=False) as f:
+        f.attrs["format"] = FORMAT_TAG
+        f.attrs["fs"] = float(batch.fs)
+        f.attrs["leads"] = json.dumps(list(batch.leads))
+        f.attrs["units"] = batch.units
+        f.create_dataset("signals", data=batch.signals,
+                         chunks=(1, batch.n_leads, batch.n_samples) if n else None,
+                         compression="gzip", compression_opts=4, shuffle=True, track_times=False)
+        meta = [json.dumps(m, sort_keys=True, separators=(",", ":")) for m in batch.meta]
+        f.create_dataset("meta", data=np.array(meta, dtype=object),
+                         dtype=h5py.string_dtype("utf-8"), track_times=False)
+    write_bytes(path, buffer.getbuffer(), overwrite=overwrite)
 
 
 def _open(path: Path):

@@ -63,9 +63,13 @@ def read_npy(path: Path, fs: float | None = None, leads=None) -> ECGBatch:
 
 
 def write_npy(batch: ECGBatch, path: Path, overwrite: bool = False) -> None:
+    # Header and data go through Python's file object, which raises on a short write; numpy's
+    # own np.save (ndarray.tofile) silently truncated files when the disk filled up.
+    array = np.ascontiguousarray(batch.signals)
     with atomic_path(path, overwrite=overwrite) as tmp:
         with open(tmp, "wb") as fh:
-            np.save(fh, np.ascontiguousarray(batch.signals), allow_pickle=False)
+            np.lib.format.write_array_header_1_0(fh, np.lib.format.header_data_from_array_1_0(array))
+            fh.write(memoryview(array).cast("B"))
 
 
 def _npz_member(zf: zipfile.ZipFile, name: str, array: np.ndarray, compress: bool) -> None:

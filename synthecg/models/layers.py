@@ -18,8 +18,9 @@ def to_channels_last(x: torch.Tensor) -> torch.Tensor:
 
 
 def from_channels_last(x: torch.Tensor) -> torch.Tensor:
-    """(batch, channels, 1, n) -> (batch, channels, n), contiguous."""
-    return x[:, :, 0, :].contiguous()
+    """(batch, channels, 1, n) -> (batch, channels, n): a view, still channels-last in memory
+    (call ``.contiguous()`` if a copy in (batch, channels, n) order is needed)."""
+    return x[:, :, 0, :]
 
 
 class _InferenceCache:
@@ -96,7 +97,10 @@ class UpsampleConv1d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         weight, bias = self.phase_weights()
-        y = F.conv2d(F.pad(x, (self.left, self.right)), weight, bias)
+        if self.left == self.right:  # odd kernels at scales 2 and 5: let oneDNN pad, no copy
+            y = F.conv2d(x, weight, bias, padding=(0, self.left))
+        else:
+            y = F.conv2d(F.pad(x, (self.left, self.right)), weight, bias)
         batch, _, _, n = y.shape
         # Channels are phase-major (p * out + c), so in channels-last memory, where channels
         # vary fastest, the phases of one input sample already sit in output order.

@@ -184,5 +184,6 @@ def save_generator(model: nn.Module, path: str | os.PathLike, overwrite: bool = 
     }
     path = Path(path)
     with atomic_path(path, overwrite=overwrite) as tmp:
-        torch.save(payload, tmp)
+        with open(tmp, "wb") as fh:  # a Python file object: a short write (full disk) raises
+            torch.save(payload, fh)
     return path

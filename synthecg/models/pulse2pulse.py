@@ -63,12 +63,12 @@ class Pulse2PulseGenerator(nn.Module):
             raise SynthECGError("Pulse2PulseGenerator is unconditional: labels must be None")
         skips, x = [], to_channels_last(noise)
         for conv in self.down:
-            x = F.leaky_relu(conv(x))  # slope 0.01, as the reference encoder
+            x = F.leaky_relu(conv(x), inplace=True)  # slope 0.01, as the reference encoder
             skips.append(x)
         # skips[5] is the bottleneck itself; decoder steps 1..4 read skips[4], [3], [2], [1].
-        x = F.relu(self.up[0](x))
+        x = F.relu(self.up[0](x), inplace=True)
         for i in range(1, 5):
-            x = F.relu(self.up[i](torch.cat([x, skips[5 - i]], dim=1)))
+            x = F.relu(self.up[i](torch.cat([x, skips[5 - i]], dim=1)), inplace=True)
         return from_channels_last(torch.tanh(self.up[5](x)))
 
 

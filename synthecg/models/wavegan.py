@@ -54,7 +54,7 @@ class WaveGANGenerator(nn.Module):
             raise SynthECGError("WaveGANGenerator is unconditional: labels must be None")
         x = to_channels_last(F.relu(self.fc(noise).view(noise.shape[0], -1, self.start_length)))
         for conv in self.up[:-1]:
-            x = F.relu(conv(x))
+            x = F.relu(conv(x), inplace=True)
         return from_channels_last(torch.tanh(self.up[-1](x)))
 
 
