@@ -125,13 +125,21 @@ class Sampler:
                 list(pool.map(run, chunks))
         return out
 
+    def dtype(self, leads: int) -> np.dtype:
+        """int16, unless derived leads (up to twice the scale) may not fit: then int32."""
+        fits = leads == 8 or 2 * self.scale <= np.iinfo(np.int16).max
+        return np.dtype(np.int16 if fits else np.int32)
+
     def batch(self, start: int, stop: int, leads: int = 12) -> ECGBatch:
-        """ECGs ``start..stop-1`` as an ECGBatch (int16 µV unless derived leads need int32)."""
+        """ECGs ``start..stop-1`` as an ECGBatch of integer µV (dtype: :meth:`dtype`)."""
         meta = [{"seed": int(self.seed), "index": k, "model": str(self.model.source)}
                 for k in range(start, stop)]
         batch = ECGBatch(signals=self.sample_uv(start, stop), fs=self.fs,
                          leads=leads_mod.INDEPENDENT_8, units="uV", meta=meta)
-        return leads_mod.expand_to_12(batch) if leads == 12 else batch
+        if leads == 12:
+            batch = leads_mod.expand_to_12(batch)
+        batch.signals = batch.signals.astype(self.dtype(leads), copy=False)
+        return batch
 
 
 def make_sampler(model, seed: int, batch_size: int | None, device) -> Sampler:
@@ -303,7 +311,7 @@ def generate_to_folder(out, n: int, seed: int = 0, model="pulse2pulse-deepfake",
                 if path.is_file():
                     skipped += 1
                 else:
-                    _write_shard(sampler.batch(start, stop, leads), path, file_format)
+                    _write_shard(sampler, start, stop, leads, path, file_format)
                     written += 1
                 bar.update(stop - start)
         if dist is not None:
@@ -328,11 +336,26 @@ def generate_to_folder(out, n: int, seed: int = 0, model="pulse2pulse-deepfake",
             dist.destroy_process_group()
 
 
-def _write_shard(batch: ECGBatch, path, file_format: str) -> None:
+def _write_shard(sampler: Sampler, start: int, stop: int, leads: int, path, file_format: str) -> None:
+    """ECGs start..stop-1 into one shard file. NPY shards are streamed: each block goes to disk
+    in a background thread while the next one is computed."""
     from . import io as ecg_io
+    from .io.numpy_files import NpyWriter
 
     try:
-        ecg_io.write(batch, path, format=file_format)
+        if file_format != "npy":
+            ecg_io.write(sampler.batch(start, stop, leads), path, format=file_format)
+            return
+        step = 4 * sampler.batch_size * max(1, sampler.workers)  # amortise per-call set-up
+        shape = (stop - start, leads, sampler.model.config.length)
+        with NpyWriter(path, shape, sampler.dtype(leads)) as writer, ThreadPoolExecutor(1) as disk:
+            pending = None
+            for a in range(start, stop, step):
+                signals = sampler.batch(a, min(a + step, stop), leads).signals
+                if pending is not None:
+                    pending.result()
+                pending = disk.submit(writer.write, signals)
+            pending.result()
     except SynthECGError as exc:
         raise SynthECGError(f"{exc}; earlier shards are intact, free the space or fix the cause "
                             "and run the same command again to resume") from exc

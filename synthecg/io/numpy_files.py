@@ -7,8 +7,10 @@ run is byte-identical to an uninterrupted one.
 
 from __future__ import annotations
 
+import contextlib
 import io as _io
 import json
+import sys
 import warnings
 import zipfile
 from pathlib import Path
@@ -63,13 +65,58 @@ def read_npy(path: Path, fs: float | None = None, leads=None) -> ECGBatch:
 
 
 def write_npy(batch: ECGBatch, path: Path, overwrite: bool = False) -> None:
-    # Header and data go through Python's file object, which raises on a short write; numpy's
-    # own np.save (ndarray.tofile) silently truncated files when the disk filled up.
-    array = np.ascontiguousarray(batch.signals)
-    with atomic_path(path, overwrite=overwrite) as tmp:
-        with open(tmp, "wb") as fh:
-            np.lib.format.write_array_header_1_0(fh, np.lib.format.header_data_from_array_1_0(array))
-            fh.write(memoryview(array).cast("B"))
+    with NpyWriter(path, batch.signals.shape, batch.signals.dtype, overwrite=overwrite) as writer:
+        writer.write(batch.signals)
+
+
+class NpyWriter:
+    """Write one ``.npy`` array of known shape and dtype block by block, atomically.
+
+    For data produced in pieces (generation shards): nothing is held beyond the current block,
+    and the file appears under its name only once every row was written::
+
+        with NpyWriter(path, (n, 12, 5000), np.int16) as writer:
+            for rows in blocks:
+                writer.write(rows)
+    """
+
+    def __init__(self, path: Path, shape: tuple[int, ...], dtype, overwrite: bool = False):
+        self.path, self.shape, self.dtype = Path(path), tuple(shape), np.dtype(dtype)
+        self.overwrite = overwrite
+        self.rows = 0
+
+    def __enter__(self) -> "NpyWriter":
+        self._stack = contextlib.ExitStack()
+        with self._stack:
+            tmp = self._stack.enter_context(atomic_path(self.path, overwrite=self.overwrite))
+            self._fh = self._stack.enter_context(open(tmp, "wb"))
+            header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False,
+                      "shape": self.shape}
+            np.lib.format.write_array_header_1_0(self._fh, header)
+            self._stack = self._stack.pop_all()
+        return self
+
+    def write(self, rows: np.ndarray) -> None:
+        """Append ``rows`` (k, *shape[1:]) of this writer's dtype."""
+        rows = np.ascontiguousarray(rows)
+        if rows.dtype != self.dtype or rows.shape[1:] != self.shape[1:]:
+            raise SynthECGError(f"{self.path}: block {rows.dtype} {rows.shape} does not fit an "
+                                f"array {self.dtype} {self.shape}")
+        if self.rows + len(rows) > self.shape[0]:
+            raise SynthECGError(f"{self.path}: more than the {self.shape[0]} rows announced")
+        # A Python file object raises on a short write; ndarray.tofile (np.save) silently
+        # truncated files when the disk filled up.
+        self._fh.write(memoryview(rows).cast("B"))
+        self.rows += len(rows)
+
+    def __exit__(self, kind, value, traceback) -> bool:
+        if kind is None and self.rows != self.shape[0]:
+            try:
+                raise SynthECGError(f"{self.path}: {self.rows} of {self.shape[0]} rows written")
+            except SynthECGError:
+                self._stack.__exit__(*sys.exc_info())
+                raise
+        return self._stack.__exit__(kind, value, traceback)
 
 
 def _npz_member(zf: zipfile.ZipFile, name: str, array: np.ndarray, compress: bool) -> None:
