@@ -222,11 +222,11 @@ def conv_flops(module, inputs, output) -> int:
 
 
 def polyphase_flops(module, inputs, output) -> int:
-    """2 x multiply-adds of UpsampleConv1d: scale phase kernels of left+right+1 taps per input."""
+    """2 x multiply-adds of UpsampleConv1d: each group of phases convolves the input with
+    kernels of its own tap count (``module.groups`` holds (first, stop, lowest, highest tap))."""
     x = inputs[0]
-    taps = module.left + module.right + 1
-    return (2 * module.conv.in_channels * module.conv.out_channels * module.scale * taps
-            * x.shape[-1] * x.shape[0])
+    taps = sum((stop - first) * (high - low + 1) for first, stop, low, high in module.groups)
+    return 2 * module.conv.in_channels * module.conv.out_channels * taps * x.shape[-1] * x.shape[0]
 
 
 def flops_per_ecg(model: torch.nn.Module, rules: dict[type, callable]) -> int:

@@ -6,10 +6,11 @@ from synthecg.models.layers import (PhaseShuffle, UpsampleConv1d, from_channels_
                                     to_channels_last)
 
 
-@pytest.mark.parametrize("scale, kernel", [(2, 25), (5, 25), (3, 7), (4, 9)])
-def test_polyphase_equals_upsample_then_convolve(scale, kernel):
+@pytest.mark.parametrize("split", [False, True])
+@pytest.mark.parametrize("scale, kernel", [(2, 25), (5, 25), (3, 7), (4, 9), (5, 3)])
+def test_polyphase_equals_upsample_then_convolve(scale, kernel, split):
     torch.manual_seed(scale * 100 + kernel)
-    layer = UpsampleConv1d(6, 4, kernel, scale)
+    layer = UpsampleConv1d(6, 4, kernel, scale, split_phases=split)
     x = torch.randn(3, 6, 37, dtype=torch.float64)
     layer.double()
     expected = layer.reference_forward(x)
@@ -19,9 +20,10 @@ def test_polyphase_equals_upsample_then_convolve(scale, kernel):
     torch.testing.assert_close(fast, expected, rtol=1e-10, atol=1e-10)
 
 
-def test_polyphase_gradients_equal_reference():
+@pytest.mark.parametrize("split", [False, True])
+def test_polyphase_gradients_equal_reference(split):
     torch.manual_seed(0)
-    layer = UpsampleConv1d(5, 3, 25, 5).double()
+    layer = UpsampleConv1d(5, 3, 25, 5, split_phases=split).double()
     x = torch.randn(2, 5, 20, dtype=torch.float64, requires_grad=True)
     from_channels_last(layer(to_channels_last(x))).square().sum().backward()
     fast = (x.grad.clone(), layer.conv.weight.grad.clone(), layer.conv.bias.grad.clone())
@@ -30,6 +32,14 @@ def test_polyphase_gradients_equal_reference():
     layer.reference_forward(x).square().sum().backward()
     for a, b in zip(fast, (x.grad, layer.conv.weight.grad, layer.conv.bias.grad)):
         torch.testing.assert_close(a, b)
+
+
+def test_wide_layers_split_phases_by_tap_range():
+    wide = UpsampleConv1d(500, 8, 25, 5)
+    assert [(p0, p1, lo, hi) for p0, p1, lo, hi in wide.groups] == [(0, 2, -3, 2), (2, 3, -2, 2),
+                                                                     (3, 5, -2, 3)]
+    assert len(UpsampleConv1d(50, 8, 25, 5).groups) == 1
+    assert UpsampleConv1d(500, 8, 25, 2).groups == [(0, 2, -6, 6)]  # both phases share a range
 
 
 def test_inference_cache_follows_weight_updates():
