@@ -272,7 +272,7 @@ def generate_to_folder(out, n: int, seed: int = 0, model="pulse2pulse-deepfake",
     from pathlib import Path
 
     from . import io as ecg_io
-    from ._atomic import remove_stale_temps
+    from ._files import remove_stale_temps
     from .io.manifest import sha256_file, shard_name, write_manifest
 
     folder = Path(out)

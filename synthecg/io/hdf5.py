@@ -14,7 +14,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .._atomic import write_bytes
+from .._files import write_bytes
 from ..ecg import ECGBatch
 from ..errors import SynthECGError
 

@@ -7,12 +7,11 @@ no timestamps, so an interrupted-and-resumed run writes the same bytes as an uni
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any, Iterator
 
-from .._atomic import write_bytes
+from .._files import sha256_file, write_bytes
 from ..ecg import ECGBatch
 from ..errors import SynthECGError
 
@@ -23,14 +22,6 @@ SHARD_SUFFIX = {"npy": ".npy", "npz": ".npz", "hdf5": ".h5"}
 
 def shard_name(index: int, file_format: str) -> str:
     return f"ecgs-{index:05d}{SHARD_SUFFIX[file_format]}"
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def manifest_bytes(manifest: dict[str, Any]) -> bytes:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._atomic import atomic_path
+from .._files import atomic_path
 from ..ecg import ECGBatch
 from ..errors import SynthECGError
 from ..leads import INDEPENDENT_8, STANDARD_12

@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .config import ECGModelConfig
+
 
 def to_channels_last(x: torch.Tensor) -> torch.Tensor:
     """(batch, channels, n) -> (batch, channels, 1, n) in channels-last memory.
@@ -187,19 +189,19 @@ class WaveGANCriticBody(nn.Module):
     widths = (1, 2, 5, 10, 20, 25, 100)
     strides = (2, 2, 2, 2, 4, 4, 4)
 
-    def __init__(self, model_size: int, channels: int, length: int, kernel_size: int = 25,
-                 shift_factor: int = 2, alpha: float = 0.2):
+    def __init__(self, config: ECGModelConfig):
         super().__init__()
-        self.alpha = alpha
+        self.config = config
+        d, self.alpha = config.model_size, config.alpha
         padding = 11  # as the reference; kernel_size // 2 would change every output length
-        convs, n, c_in = [], length, channels
+        convs, n, c_in = [], config.length, config.channels
         for width, stride in zip(self.widths, self.strides):
-            convs.append(nn.Conv1d(c_in, width * model_size, kernel_size, stride=stride, padding=padding))
-            c_in, n = width * model_size, conv_output_length(n, kernel_size, stride, padding)
+            convs.append(nn.Conv1d(c_in, width * d, config.kernel_size, stride=stride, padding=padding))
+            c_in, n = width * d, conv_output_length(n, config.kernel_size, stride, padding)
         if n < 1:
-            raise ValueError(f"length {length} is too short for the critic's seven strided convolutions")
+            raise ValueError(f"length {config.length} is too short for the critic's seven strided convolutions")
         self.convs = nn.ModuleList(convs)
-        self.shuffles = nn.ModuleList(PhaseShuffle(shift_factor) for _ in range(len(convs) - 1))
+        self.shuffles = nn.ModuleList(PhaseShuffle(config.shift_factor) for _ in range(len(convs) - 1))
         self.fc = nn.Linear(c_in * n, 1)
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -9,7 +9,6 @@ checkpoint that would run code when unpickled is refused.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import os
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .._atomic import atomic_path
+from .._files import atomic_path, sha256_file
 from ..errors import SynthECGError
 from .pulse2pulse import Pulse2PulseConfig, Pulse2PulseGenerator
 from .wavegan import WaveGANConfig, WaveGANGenerator
@@ -44,14 +43,6 @@ def deepfake_weights_path() -> Path:
             return Path(entry.locate()).resolve()
     raise SynthECGError("model 'pulse2pulse-deepfake': deepfake-ecg is installed but its "
                         "checkpoints/g_stat.pt is missing; reinstall deepfake-ecg")
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_weights_file(path: str | os.PathLike) -> dict[str, Any]:
@@ -157,7 +148,7 @@ def load_generator(name_or_path: str | os.PathLike = DEFAULT_MODEL,
         model = _load_checkpoint(weights)
         source = str(name_or_path)
     model.source = source
-    model.weights_sha256 = file_sha256(weights)
+    model.weights_sha256 = sha256_file(weights)
     model.eval()
     model.requires_grad_(False)
     if device is not None:

@@ -76,7 +76,4 @@ class Pulse2PulseCritic(WaveGANCriticBody):
     """ECG (batch, channels, length) -> Wasserstein critic score (batch, 1)."""
 
     def __init__(self, config: Pulse2PulseConfig | None = None):
-        config = config or Pulse2PulseConfig()
-        super().__init__(config.model_size, config.channels, config.length, config.kernel_size,
-                         config.shift_factor, config.alpha)
-        self.config = config
+        super().__init__(config or Pulse2PulseConfig())

@@ -62,7 +62,4 @@ class WaveGANCritic(WaveGANCriticBody):
     """ECG (batch, channels, length) -> Wasserstein critic score (batch, 1)."""
 
     def __init__(self, config: WaveGANConfig | None = None):
-        config = config or WaveGANConfig()
-        super().__init__(config.model_size, config.channels, config.length, config.kernel_size,
-                         config.shift_factor, config.alpha)
-        self.config = config
+        super().__init__(config or WaveGANConfig())

@@ -7,7 +7,8 @@ import torch
 from synthecg import SynthECGError
 from synthecg.models import (Pulse2PulseConfig, Pulse2PulseGenerator, WaveGANConfig,
                              WaveGANGenerator, load_generator, save_generator)
-from synthecg.models.loading import deepfake_weights_path, file_sha256
+from synthecg._files import sha256_file
+from synthecg.models.loading import deepfake_weights_path
 
 
 def test_default_model_loads_from_the_installed_wheel(deepfake_model):
@@ -15,7 +16,7 @@ def test_default_model_loads_from_the_installed_wheel(deepfake_model):
     assert not deepfake_model.training
     assert not any(p.requires_grad for p in deepfake_model.parameters())
     assert deepfake_model.source == "pulse2pulse-deepfake"
-    assert deepfake_model.weights_sha256 == file_sha256(deepfake_weights_path())
+    assert deepfake_model.weights_sha256 == sha256_file(deepfake_weights_path())
     assert deepfake_model.config.scale_uv == 6000 and deepfake_model.noise_shape == (8, 5000)
 
 

@@ -1,4 +1,5 @@
-"""Write files atomically: a temporary file in the same folder, then a rename.
+"""File helpers written once: atomic writes (a temporary file in the same folder, then a
+rename) and checksums.
 
 Every writer in SynthECG (shards, manifests, checkpoints, reports, format writers) goes through
 :func:`atomic_path`, so a crash, a kill -9 or a full disk never leaves a half-written file under
@@ -8,6 +9,7 @@ the final name, and files written earlier stay intact.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -70,3 +72,12 @@ def write_bytes(path: str | os.PathLike, data: bytes, overwrite: bool = False) -
     with atomic_path(path, overwrite=overwrite) as tmp:
         with open(tmp, "wb") as fh:
             fh.write(data)
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
