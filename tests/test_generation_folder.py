@@ -85,6 +85,26 @@ def test_resume_after_kill_9_is_byte_identical(tmp_path, reference_run):
     assert tree_bytes(out) == tree_bytes(reference_run)
 
 
+def test_ctrl_c_stops_cleanly_and_resumes(tmp_path, deepfake_model):
+    out, uninterrupted = tmp_path / "run", tmp_path / "uninterrupted"
+    args = ["generate", "-n", "160", "--seed", "5", "--shard-size", "8", "--out", str(out),
+            "--batch-size", "8", "--quiet"]
+    proc = cli(*args)
+    deadline = time.time() + 120
+    while not (out / "ecgs-00000.npy").exists():
+        assert proc.poll() is None and time.time() < deadline
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1] == "interrupted: run the same command again to resume"
+    assert not [p.name for p in out.iterdir() if ".tmp-" in p.name]
+    assert len(list(out.glob("ecgs-*.npy"))) < 20
+    assert cli(*args).wait(timeout=300) == 0
+    generate_to_folder(uninterrupted, 160, seed=5, model=deepfake_model, shard_size=8)
+    assert tree_bytes(out) == tree_bytes(uninterrupted)
+
+
 @pytest.mark.parametrize("file_format, suffix", [("npy", ".npy"), ("npz", ".npz"), ("hdf5", ".h5")])
 def test_full_disk_leaves_no_partial_file(tmp_path, file_format, suffix):
     """A file-size limit makes writes fail (EFBIG) the way a full disk does (ENOSPC)."""
