@@ -90,3 +90,15 @@ def test_sampler_pads_to_aligned_blocks(deepfake_model):
     middle = sampler.sample_uv(5, 13)
     whole = sampler.sample_uv(0, 16)
     np.testing.assert_array_equal(middle, whole[5:13])
+
+
+def test_generate_from_a_wavegan_checkpoint(tmp_path):
+    """A trained checkpoint of the other architecture (latent noise) goes through the same path."""
+    from synthecg.models import WaveGANConfig, WaveGANGenerator, save_generator
+
+    torch.manual_seed(0)
+    path = save_generator(WaveGANGenerator(WaveGANConfig(model_size=5)), tmp_path / "wavegan.pt")
+    batch = synthecg.generate(9, seed=1, model=path, batch_size=8)
+    assert batch.signals.shape == (9, 12, 5000) and batch.meta[0]["model"] == str(path)
+    np.testing.assert_array_equal(synthecg.generate(3, seed=1, model=path).signals, batch.signals[:3])
+    assert len(np.unique(batch.signals[:, 1, 2500])) > 1  # different latents, different ECGs
