@@ -212,7 +212,10 @@ def _header(fig, ax, one: ECGBatch, rows: dict, derived: list[str], width: float
     top = GRID_BOTTOM_MM + GRID_HEIGHT_MM
     fig.text(left / width, (top + 11.0) / height, "   ".join(first), fontsize=10,
              fontweight="bold", va="bottom", gid="header")
-    fig.text(left / width, (top + 4.0) / height, "   ".join(second + notes), fontsize=8.5,
+    fig.text(left / width, (top + 4.0) / height, "   ".join(second), fontsize=9,
+             va="bottom", gid="header")
+    # Notes go under the grid, where cardiographs print speed, gain and filter settings.
+    fig.text(left / width, (GRID_BOTTOM_MM - 5.0) / height, "  |  ".join(notes), fontsize=7.5,
              va="bottom", gid="header")
     if "model" in meta:
         right = (left + GRID_WIDTH_MM) / width
