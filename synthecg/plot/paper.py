@@ -117,7 +117,7 @@ def paper_figure(ecg: ECGBatch, index: int = 0, paper: str = "a4"):
             ROW_BASELINES_MM[3] + rows[rhythm][keep] * GAIN_MM_PER_MV, gid=f"rhythm-{rhythm}",
             **trace_kw)
     ax.text(CAL_WIDTH_MM + 1.5, ROW_BASELINES_MM[3] + 6.0, f"{rhythm} (rhythm)",
-            gid=f"label-rhythm", **label_kw)
+            gid="label-rhythm", **label_kw)
 
     _header(fig, ax, one, rows, derived, width, height, left, paper_note)
     return fig
@@ -161,7 +161,7 @@ def _standard_leads(one: ECGBatch) -> tuple[ECGBatch, list[str]]:
         derived = [lead for lead in STANDARD_12 if lead not in one.leads]
         return expand_to_12(one), derived
     present = [lead for lead in STANDARD_12 if lead in one.leads]
-    if not present:  # no standard names at all: plot the first leads under their own names
+    if not present:
         raise SynthECGError(f"leads: none of the 12 standard leads in this ECG "
                             f"(it has {', '.join(one.leads)})")
     return one.select(present), []

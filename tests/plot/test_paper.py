@@ -138,6 +138,9 @@ def test_a_batch_becomes_a_multipage_pdf(generated, tmp_path):
     pdf = ecg_paper(generated, tmp_path / "all.pdf", paper="letter")
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b(?!s)", data)) == 3
+    boxes = {tuple(float(v) for v in box.split()) for box in re.findall(rb"/MediaBox\s*\[([^\]]*)\]", data)}
+    assert len(boxes) == 1    # every page is landscape Letter in points (1 pt = 1/72 inch)
+    assert np.allclose(boxes.pop(), (0, 0, 279.4 / 25.4 * 72, 215.9 / 25.4 * 72), atol=0.01)
 
 
 def test_writes_are_atomic_and_never_overwrite_unless_asked(generated, cinc2021, tmp_path):
