@@ -102,15 +102,14 @@ def convert(source, target, file_format, units, overwrite):
 def plot(path, out, index, every, paper, overwrite):
     """Draw ECGs from PATH on true-scale ECG paper (25 mm/s, 10 mm/mV) into a PNG or PDF."""
     from ..errors import SynthECGError
-    from ..io import read
+    from ..io import iter_batches
     from ..io.convert import read_one
     from ..plot import ecg_paper
 
     if every and index is not None:
         raise SynthECGError("--index and --all: give one or the other")
-    batch = read(path) if every else read_one(path, 0 if index is None else index)
-    ecg_paper(batch, out, paper=paper, overwrite=overwrite)
-    click.echo(f"wrote {out} ({len(batch)} page{'s' * (len(batch) != 1)})")
+    ecgs = iter_batches(path, batch_size=64) if every else read_one(path, index or 0)
+    click.echo(f"wrote {ecg_paper(ecgs, out, paper=paper, overwrite=overwrite)}")
 
 
 def _is_rank_zero() -> bool:

@@ -35,7 +35,8 @@ def check_target(path: str | os.PathLike, overwrite: bool) -> tuple[Path, str]:
 def save_figures(figures: Iterable, path: Path, kind: str, dpi: float, overwrite: bool) -> int:
     """Write ``figures`` (an iterable, drawn lazily one page at a time) to ``path``.
 
-    PNG takes exactly one figure; PDF takes one page per figure. Returns the page count.
+    PNG takes exactly one figure; PDF takes one page per figure. Returns the page count; none,
+    or more than one for a PNG, is a SynthECGError and leaves no file.
     """
     pages = 0
     with atomic_path(path, overwrite=overwrite) as tmp:
@@ -50,7 +51,10 @@ def save_figures(figures: Iterable, path: Path, kind: str, dpi: float, overwrite
         else:
             for figure in figures:
                 if pages:
-                    raise SynthECGError(f"{path}: a PNG holds one page; write a .pdf for several ECGs")
+                    raise SynthECGError(f"{path}: a PNG holds one ECG but several were given; "
+                                        "choose one (--index K) or write a .pdf (one page per ECG)")
                 figure.savefig(tmp, format="png", dpi=dpi, metadata={"Software": "synthecg"})
                 pages += 1
+        if not pages:
+            raise SynthECGError(f"{path}: no ECGs to plot")
     return pages

@@ -59,8 +59,7 @@ def paper_figure(ecg: ECGBatch, index: int = 0, paper: str = "a4"):
     from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
 
-    if not isinstance(ecg, ECGBatch):
-        raise SynthECGError(f"ecg: expected an ECGBatch, got {type(ecg).__name__}")
+    _checked(ecg)
     if not -len(ecg) <= index < len(ecg):
         raise SynthECGError(f"index {index}: out of range for {len(ecg)} ECG{'s' * (len(ecg) != 1)}")
     width, height = _paper_size(paper)
@@ -123,29 +122,42 @@ def paper_figure(ecg: ECGBatch, index: int = 0, paper: str = "a4"):
     return fig
 
 
-def ecg_paper(ecg_or_batch: ECGBatch, path: str | os.PathLike, paper: str = "a4",
-              dpi: float = 200, overwrite: bool = False) -> Path:
+def ecg_paper(ecg_or_batch, path: str | os.PathLike, paper: str = "a4", dpi: float = 200,
+              overwrite: bool = False) -> Path:
     """Draw ECGs on true-scale ECG paper into ``path`` (.png: one ECG; .pdf: one page per ECG).
 
+    ``ecg_or_batch`` is an ECGBatch, or an iterable of ECGBatches (e.g.
+    ``synthecg.io.iter_batches(path)``) drawn page by page without holding them all in memory.
     25 mm/s, 10 mm/mV, landscape ``paper`` ("a4" or "letter"); printed at 100 % (no "fit to
     page") every millimetre of the grid measures 1 mm. ``dpi`` sets the PNG resolution. The file
     is written atomically and an existing file is refused unless ``overwrite``. Returns ``path``.
     """
-    if not isinstance(ecg_or_batch, ECGBatch):
-        raise SynthECGError(f"ecg: expected an ECGBatch, got {type(ecg_or_batch).__name__}")
     path, kind = check_target(path, overwrite)
     _paper_size(paper)
-    if len(ecg_or_batch) == 0:
-        raise SynthECGError(f"{path}: no ECGs to plot")
-    if kind == "png" and len(ecg_or_batch) > 1:
-        raise SynthECGError(f"{path}: a PNG holds one ECG but {len(ecg_or_batch)} were given; "
-                            "choose one (--index K) or write a .pdf (one page per ECG)")
-    pages = (paper_figure(ecg_or_batch, i, paper=paper) for i in range(len(ecg_or_batch)))
+    if isinstance(ecg_or_batch, ECGBatch):
+        if kind == "png" and len(ecg_or_batch) > 1:
+            raise SynthECGError(f"{path}: a PNG holds one ECG but {len(ecg_or_batch)} were given; "
+                                "choose one (--index K) or write a .pdf (one page per ECG)")
+        batches = [ecg_or_batch]
+    else:
+        try:
+            batches = iter(ecg_or_batch)
+        except TypeError:
+            raise SynthECGError(f"ecg: expected an ECGBatch or batches of them, "
+                                f"got {type(ecg_or_batch).__name__}") from None
+    pages = (paper_figure(_checked(batch), i, paper=paper) for batch in batches
+             for i in range(len(batch)))
     save_figures(pages, path, kind, dpi=dpi, overwrite=overwrite)
     return path
 
 
 # --- private helpers -----------------------------------------------------------------------------
+def _checked(batch) -> ECGBatch:
+    if not isinstance(batch, ECGBatch):
+        raise SynthECGError(f"ecg: expected an ECGBatch, got {type(batch).__name__}")
+    return batch
+
+
 def _paper_size(paper: str) -> tuple[float, float]:
     try:
         return PAPER_SIZES_MM[str(paper).lower()]

@@ -135,7 +135,7 @@ def test_short_ecg_other_fs_and_nan_gaps_are_drawn_and_said(tmp_path):
 
 
 def test_a_batch_becomes_a_multipage_pdf(generated, tmp_path):
-    pdf = ecg_paper(generated, tmp_path / "all.pdf", paper="letter")
+    pdf = ecg_paper(iter([generated[:2], generated[2:]]), tmp_path / "all.pdf", paper="letter")
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b(?!s)", data)) == 3
     boxes = {tuple(float(v) for v in box.split()) for box in re.findall(rb"/MediaBox\s*\[([^\]]*)\]", data)}
@@ -151,6 +151,12 @@ def test_writes_are_atomic_and_never_overwrite_unless_asked(generated, cinc2021,
     assert target.read_bytes() == b"keep"
     with pytest.raises(SynthECGError, match="a PNG holds one ECG but 3"):
         ecg_paper(generated, tmp_path / "many.png")
+    with pytest.raises(SynthECGError, match="a PNG holds one ECG but several"):
+        ecg_paper(iter([generated[:1], generated[1:2]]), tmp_path / "many.png")
+    with pytest.raises(SynthECGError, match="expected an ECGBatch or batches"):
+        ecg_paper(3, tmp_path / "none.pdf")
+    with pytest.raises(SynthECGError, match="no ECGs to plot"):
+        ecg_paper(iter([]), tmp_path / "none.pdf")
     with pytest.raises(SynthECGError, match=r"\.png or \.pdf"):
         ecg_paper(generated[0], tmp_path / "ecg.svg")
     with pytest.raises(SynthECGError, match="paper"):
