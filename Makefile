@@ -34,6 +34,7 @@ setup-dev: $(VENV)/.installed-dev
 demo: setup
 	$(BIN)/synthecg generate -n 16 --seed 0 --out demo-output
 	$(BIN)/synthecg info demo-output
+	$(BIN)/synthecg plot demo-output --index 0 --out demo-output/ecg-0000.png --overwrite
 
 test: setup-dev
 	$(BIN)/python -m pytest -q

@@ -1,16 +1,21 @@
-"""One-line, human-readable descriptions of ECGs (used by ``synthecg info`` and the demo)."""
+"""Human-readable descriptions of ECGs (used by ``synthecg info`` and the demo): one line per
+batch or ECG, and :class:`DatasetSummary` for a whole file or folder read batch by batch."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 import numpy as np
 
 from .ecg import ECGBatch
 
 
-def describe_batch(batch: ECGBatch, source=None) -> str:
-    """``"<source>: 16 ECGs, 12 leads (I ... V6), 10.0 s at 500 Hz, int16 uV"``."""
+def describe_batch(batch: ECGBatch, source=None, n: int | None = None) -> str:
+    """``"<source>: 16 ECGs, 12 leads (I ... V6), 10.0 s at 500 Hz, int16 uV"`` (``n``
+    overrides the count, for a dataset read in several batches)."""
     where = f"{source}: " if source is not None else ""
-    return (f"{where}{len(batch)} ECG{'s' * (len(batch) != 1)}, {batch.n_leads} leads "
+    n = len(batch) if n is None else n
+    return (f"{where}{n} ECG{'s' * (n != 1)}, {batch.n_leads} leads "
             f"({' '.join(batch.leads)}), {batch.duration:.1f} s at {batch.fs:g} Hz, "
             f"{batch.signals.dtype} {batch.units}")
 
@@ -29,3 +34,66 @@ def summary_line(batch: ECGBatch, i: int) -> str:
     text = (f"ECG {i:>4} ({ident or 'no id'}): lead {batch.leads[ref]} {x[ref].min():+.0f}..{x[ref].max():+.0f} uV, "
             f"largest swing {batch.leads[widest]} {swing[widest]:.0f} uV")
     return text + (f", flat leads: {' '.join(flat)}" if flat else "")
+
+
+class DatasetSummary:
+    """Totals over batches: count, amplitude range (µV, all leads), NaN samples and a metadata
+    summary (which keys, sexes, age range, models, sources). Feed batches with :meth:`add`."""
+
+    def __init__(self) -> None:
+        self.first: ECGBatch | None = None
+        self.n = 0
+        self.low, self.high = np.inf, -np.inf
+        self.missing = 0
+        self.keys: Counter = Counter()
+        self.values = {"sex": Counter(), "model": Counter(), "source": Counter()}
+        self.ages: list[float] = []
+
+    def add(self, batch: ECGBatch) -> None:
+        if self.first is None:
+            self.first = batch[:0] if len(batch) else batch
+        self.n += len(batch)
+        x = batch.signals
+        if np.issubdtype(x.dtype, np.floating):
+            finite = np.isfinite(x)
+            self.missing += int(x.size - np.count_nonzero(finite))
+            x = x[finite]
+        if x.size:
+            scale = 1000.0 if batch.units == "mV" else 1.0
+            self.low = min(self.low, float(x.min()) * scale)
+            self.high = max(self.high, float(x.max()) * scale)
+        for meta in batch.meta:
+            self.keys.update(key for key, value in meta.items() if value not in (None, "", []))
+            for key, counter in self.values.items():
+                if meta.get(key) not in (None, ""):
+                    counter[str(meta[key])] += 1
+            try:
+                self.ages.append(float(meta["age"]))
+            except (KeyError, TypeError, ValueError):
+                pass
+
+    def lines(self, source=None) -> list[str]:
+        """The header line (as :func:`describe_batch`), amplitudes and metadata."""
+        if self.first is None:
+            return [f"{source}: no ECGs"]
+        out = [describe_batch(self.first, source, n=self.n)]
+        if self.low <= self.high:
+            amp = f"amplitude {self.low:+.0f}..{self.high:+.0f} uV over all leads"
+        else:
+            amp = "amplitude: no finite samples"
+        out.append(f"  {amp}" + (f", {self.missing} NaN/inf samples (gaps)" if self.missing else ""))
+        keys = ", ".join(f"{key} {count}/{self.n}" for key, count in sorted(self.keys.items()))
+        out.append(f"  metadata: {keys or 'none'}")
+        details = []
+        if self.ages:
+            details.append(f"age {min(self.ages):g}..{max(self.ages):g}")
+        for key in ("sex", "model"):
+            if self.values[key]:
+                details.append(f"{key} " + ", ".join(f"{v} {c}" for v, c in self.values[key].most_common(4)))
+        sources = self.values["source"]
+        if sources:
+            shown = ", ".join(list(sources)[:3]) + (", ..." if len(sources) > 3 else "")
+            details.append(f"sources {len(sources)} distinct ({shown})")
+        if details:
+            out.append("  " + "; ".join(details))
+        return out

@@ -58,22 +58,58 @@ def generate(n, seed, out, model, file_format, batch_size, shard_size, leads, de
 @cli.command()
 @click.argument("path", type=click.Path())
 @click.option("--limit", type=int, default=20, show_default=True,
-              help="Summarise at most this many ECGs (0 = all).")
+              help="Describe at most this many ECGs one per line (0 = all).")
 def info(path, limit):
-    """Describe the ECGs in PATH (a file or generation folder), one line per ECG."""
+    """Describe the ECGs in PATH (any readable file or folder): count, fs, leads, duration,
+    units, amplitude range, metadata, then one line per ECG."""
     from ..io import iter_batches
-    from ..summary import describe_batch, summary_line
+    from ..summary import DatasetSummary, summary_line
 
-    shown = 0
+    total, lines = DatasetSummary(), []
     for batch in iter_batches(path, batch_size=256):
-        if shown == 0:
-            click.echo(describe_batch(batch, path))
-        for i in range(len(batch)):
-            if limit and shown >= limit:
-                click.echo(f"... (more ECGs not shown; --limit 0 shows all)")
-                return
-            click.echo(summary_line(batch, i))
-            shown += 1
+        lines += [summary_line(batch, i) for i in range(min(len(batch), limit - len(lines)
+                                                            if limit else len(batch)))]
+        total.add(batch)
+    click.echo("\n".join(total.lines(path) + lines))
+    if limit and total.n > limit:
+        click.echo(f"... ({total.n - limit} more ECGs not shown; --limit 0 shows all)")
+
+
+@cli.command()
+@click.argument("source", type=click.Path())
+@click.argument("target", type=click.Path())
+@click.option("--format", "file_format", default=None,
+              help="Output format (default: from TARGET's suffix).")
+@click.option("--units", type=click.Choice(["uV", "mV"]), default=None,
+              help="Convert to integer microvolts or float32 millivolts (default: keep).")
+@click.option("--overwrite", is_flag=True, help="Replace TARGET if it exists.")
+def convert(source, target, file_format, units, overwrite):
+    """Convert SOURCE (any readable file or folder) into TARGET."""
+    from ..io.convert import convert as convert_file
+    from ..summary import describe_batch
+
+    batch = convert_file(source, target, format=file_format, units=units, overwrite=overwrite)
+    click.echo(f"wrote {describe_batch(batch, target)}")
+
+
+@cli.command()
+@click.argument("path", type=click.Path())
+@click.option("--out", "out", type=click.Path(), required=True, help="Output .png or .pdf.")
+@click.option("--index", type=int, default=None, help="Plot ECG K (0-based; default 0).")
+@click.option("--all", "every", is_flag=True, help="Plot every ECG, one PDF page each.")
+@click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
+def plot(path, out, index, every, paper, overwrite):
+    """Draw ECGs from PATH on true-scale ECG paper (25 mm/s, 10 mm/mV) into a PNG or PDF."""
+    from ..errors import SynthECGError
+    from ..io import iter_batches
+    from ..io.convert import read_one
+    from ..plot import ecg_paper
+
+    if every and index is not None:
+        raise SynthECGError("--index and --all: give one or the other")
+    ecgs = iter_batches(path, batch_size=64) if every else read_one(path, index or 0)
+    click.echo(f"wrote {ecg_paper(ecgs, out, paper=paper, overwrite=overwrite)}")
 
 
 def _is_rank_zero() -> bool:

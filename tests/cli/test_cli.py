@@ -18,8 +18,9 @@ def test_generate_and_info(tmp_path, capsys):
     assert batch.signals.shape == (3, 8, 5000) and batch.meta[2]["seed"] == 1
     assert main(["info", str(out)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith(f"{out}: 3 ECGs, 8 leads") and len(lines) == 4
-    assert lines[3].startswith("ECG    2 (seed=1, index=2): lead II")
+    assert lines[0].startswith(f"{out}: 3 ECGs, 8 leads") and len(lines) == 7
+    assert lines[2] == "  metadata: index 3/3, model 3/3, seed 3/3"
+    assert lines[6].startswith("ECG    2 (seed=1, index=2): lead II")
 
 
 def test_info_limit(tmp_path, capsys):
@@ -28,7 +29,8 @@ def test_info_limit(tmp_path, capsys):
     capsys.readouterr()
     main(["info", str(out), "--limit", "2"])
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 4 and "more ECGs not shown" in lines[-1]
+    assert lines[0].startswith(f"{out}: 5 ECGs") and len(lines) == 7
+    assert lines[-1] == "... (3 more ECGs not shown; --limit 0 shows all)"
 
 
 @pytest.mark.parametrize("args, message", [
