@@ -27,6 +27,9 @@ def read_asc(path: Path, fs: float | None = None) -> ECGBatch:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise SynthECGError(f"{path}: unreadable ({exc.strerror or exc})") from exc
+    if data and not data.endswith(b"\n"):
+        # np.savetxt ends every row with a newline; without one the file was cut off mid-value.
+        raise SynthECGError(f"{path}: last row has no line end; the file is truncated")
     rows = [line for line in data.splitlines() if line.strip()]
     tokens = data.split()
     if not rows or len(tokens) != 8 * len(rows):

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..ecg import ECGBatch
 from ..errors import SynthECGError
-from .header import parse_header, meta_from_comments
+from .header import check_checksums, meta_from_comments, parse_header
 from .wfdb import digital_to_batch
 
 KNOWN_WRONG_GAINS = (200.0, 4880.0)
@@ -57,6 +57,7 @@ def read_cinc(path: Path) -> ECGBatch:
         if not np.all(np.isfinite(val)) or np.any(val != np.rint(val)):
             raise SynthECGError(f"{mat}: 'val' holds non-integer or non-finite samples")
         val = val.astype(np.int64)
+    check_checksums(val, [s.checksum for s in header.signals], mat)
     gains = [s.gain for s in header.signals]
     wrong = sorted({g for g in gains if g in KNOWN_WRONG_GAINS})
     if wrong:

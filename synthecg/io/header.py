@@ -38,6 +38,7 @@ class SignalSpec:
     baseline: int
     units: str
     name: str
+    checksum: int | None = None
 
 
 @dataclass
@@ -94,9 +95,28 @@ def _signal_line(line: str) -> SignalSpec:
             baseline = int(base.rstrip(")"))
         gain = float(spec) or 200.0  # a gain of 0 means "uncalibrated": WFDB uses 200
     adc_zero = int(fields[4]) if len(fields) > 4 else 0
+    checksum = int(fields[6]) if len(fields) > 6 else None
     name = " ".join(fields[8:]) if len(fields) > 8 else ""
-    return SignalSpec(file=fields[0], fmt=fmt, gain=gain,
-                      baseline=adc_zero if baseline is None else baseline, units=units, name=name)
+    return SignalSpec(file=fields[0], fmt=fmt, gain=gain, baseline=adc_zero if baseline is None
+                      else baseline, units=units, name=name, checksum=checksum)
+
+
+def check_checksums(digital, checksums, path: Path) -> None:
+    """Compare each lead's 16-bit sample sum with the header's checksum (when given), so
+    damaged signal bytes raise instead of reading as wrong numbers.
+
+    ``digital``: integer array (n_leads, n_samples); ``checksums``: one int or None per lead.
+    """
+    import numpy as np
+
+    sums = digital.astype(np.int64).sum(axis=1)
+    for lead, (total, expected) in enumerate(zip(sums, checksums)):
+        if expected is None:
+            continue
+        actual = (int(total) + 32768) % 65536 - 32768  # WFDB: the sum as a signed 16-bit value
+        if actual != (expected + 32768) % 65536 - 32768:
+            raise SynthECGError(f"{path}: signal {lead + 1} fails its header checksum "
+                                f"({actual} vs {expected}); the signal file is damaged")
 
 
 def meta_from_comments(comments: list[str]) -> tuple[dict[str, Any], str | None]:

@@ -23,7 +23,7 @@ from .._files import write_bytes
 from ..ecg import ECGBatch, to_integer_uv
 from ..errors import SynthECGError
 from ..leads import STANDARD_12, normalize_lead_name
-from .header import comments_from_meta, meta_from_comments
+from .header import check_checksums, comments_from_meta, meta_from_comments
 
 GAIN_ADU_PER_MV = 1000.0
 _UV_PER_UNIT = {"mv": 1000.0, "uv": 1.0, "μv": 1.0, "µv": 1.0, "v": 1e6}
@@ -89,6 +89,7 @@ def read_wfdb(path: Path) -> ECGBatch:
                             f"{digital.shape[0]}")
     if digital.shape[0] == 0:
         raise SynthECGError(f"{hea}: record has no samples")
+    check_checksums(digital.T, list(record.checksum or [None] * record.n_sig), hea)
     meta, units_hint = meta_from_comments(list(record.comments or []))
     meta.setdefault("source", str(hea))
     return digital_to_batch(digital.T, record.adc_gain, record.baseline, record.units,
