@@ -57,6 +57,9 @@ def resample(data, target_fs: float, fs: float | None = None):
     """
     from scipy.signal import resample_poly
 
+    if isinstance(data, ECGBatch) and _rational(data.fs, target_fs) == (1, 1):
+        return data  # already at target_fs: no copy, no rounding
+
     def run(x, rate):
         up, down = _rational(rate, target_fs)
         if up == down:

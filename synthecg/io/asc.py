@@ -30,19 +30,21 @@ def read_asc(path: Path, fs: float | None = None) -> ECGBatch:
     if data and not data.endswith(b"\n"):
         # np.savetxt ends every row with a newline; without one the file was cut off mid-value.
         raise SynthECGError(f"{path}: last row has no line end; the file is truncated")
-    rows = [line for line in data.splitlines() if line.strip()]
-    tokens = data.split()
-    if not rows or len(tokens) != 8 * len(rows):
-        raise SynthECGError(f"{path}: expected rows of 8 integer µV columns (I, II, V1-V6), "
-                            f"found {len(tokens)} values on {len(rows)} rows")
+    rows = data.count(b"\n")
     try:
-        # Converting the byte tokens in one call is several times faster than np.loadtxt.
-        values = np.array(tokens).astype(np.int64)
-    except (ValueError, OverflowError) as exc:
+        with warnings.catch_warnings():
+            # fromstring stops at the first token that is not an integer and only warns;
+            # as an error it is caught below. It parses about 1.5x faster than np.loadtxt.
+            warnings.simplefilter("error")
+            values = np.fromstring(data, dtype=np.int64, sep=" ") if rows else np.zeros(0, np.int64)
+    except (ValueError, DeprecationWarning) as exc:
         raise SynthECGError(f"{path}: a value is not an integer ({exc})") from None
+    if not rows or values.size != 8 * rows or len(data[:data.index(b"\n")].split()) != 8:
+        raise SynthECGError(f"{path}: expected rows of 8 integer µV columns (I, II, V1-V6), "
+                            f"found {values.size} values on {rows} rows")
     if values.min() < -2**31 or values.max() >= 2**31:
         raise SynthECGError(f"{path}: values beyond int32 µV")
-    signals = values.reshape(len(rows), 8).T
+    signals = values.reshape(rows, 8).T
     signals = signals.astype(np.int16 if np.abs(signals).max() <= 32767 else np.int32)
     return ECGBatch(signals=signals[None], fs=ASC_FS if fs is None else fs, leads=INDEPENDENT_8,
                     units="uV", meta=[{"source": str(path)}])
