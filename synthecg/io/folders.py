@@ -67,18 +67,16 @@ def harmonise(batches: list[ECGBatch], where: Path, fs: float | None,
     or lengths raise SynthECGError saying what was found."""
     from ..data.preprocess import crop_or_pad, resample
 
-    if fs is not None:
-        batches = [resample(b, fs) for b in batches]
-    rates = [b.fs for b in batches for _ in range(len(b))]
-    if len(set(rates)) > 1:
-        raise SynthECGError(f"{where}: records have different sampling rates: "
-                            f"{describe(rates, ' Hz')}; pass fs=... to resample")
-    if length is not None:
-        batches = [crop_or_pad(b, length) for b in batches]
-    lengths = [b.n_samples for b in batches for _ in range(len(b))]
-    if len(set(lengths)) > 1:
-        raise SynthECGError(f"{where}: records have different lengths: "
-                            f"{describe(lengths, ' samples')}; pass length=... to crop/pad")
+    steps = ((fs, lambda b: resample(b, fs), lambda b: b.fs, "sampling rates", " Hz", "fs=... to resample"),
+             (length, lambda b: crop_or_pad(b, length), lambda b: b.n_samples, "lengths", " samples",
+              "length=... to crop/pad"))
+    for wanted, fix, value, what, unit, hint in steps:
+        if wanted is not None:
+            batches = [fix(b) for b in batches]
+        found = [value(b) for b in batches for _ in range(len(b))]  # one entry per ECG
+        if len(set(found)) > 1:
+            raise SynthECGError(f"{where}: records have different {what}: "
+                                f"{describe(found, unit)}; pass {hint}")
     leads = {b.leads for b in batches}
     if len(leads) > 1:
         raise SynthECGError(f"{where}: records have different leads: "
