@@ -145,6 +145,9 @@ def write(batch: ECGBatch, path: str | os.PathLike, format: str | None = None,
     if path.parent and not path.parent.exists():
         raise SynthECGError(f"{path}: folder {path.parent} does not exist")
     kind = format_for(path, format)
+    if path.suffix.lower() == ".mat":
+        raise SynthECGError(f"{path}: CinC .mat records are read only; write format 'wfdb' "
+                            "(.hea + .dat), which every CinC and PhysioNet tool reads")
     if kind in PER_ECG_FORMATS and (path.suffix == "" or path.is_dir()):
         _write_folder(batch, path, kind, overwrite)
         return path

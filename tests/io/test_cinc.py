@@ -4,6 +4,7 @@ import scipy.io
 import wfdb
 
 import synthecg.io as ecg_io
+from synthecg import SynthECGError
 from tests.conftest import shared, wfdb_batch
 
 
@@ -58,3 +59,9 @@ def test_cinc_round_trips_through_every_format(tmp_path):
         back = ecg_io.read(ecg_io.write(real, path, format=fmt))
         np.testing.assert_array_equal(back.signals, real.signals)
         assert (back.fs, back.leads, back.units, back.meta) == (real.fs, real.leads, real.units, real.meta)
+
+
+def test_mat_is_read_only(tmp_path, cinc2021):
+    with pytest.raises(SynthECGError, match="read only"):
+        ecg_io.write(cinc2021[:1], tmp_path / "x.mat")
+    assert not list(tmp_path.iterdir())
