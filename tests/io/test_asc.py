@@ -9,7 +9,8 @@ from synthecg.leads import INDEPENDENT_8
 
 def test_asc_folder_is_what_deepfake_users_load(tmp_path):
     batch = synthecg.generate(12, seed=0)
-    folder = ecg_io.write(batch, tmp_path / "asc", format="asc")
+    with pytest.warns(UserWarning, match="dropping III, aVR, aVL, aVF"):
+        folder = ecg_io.write(batch, tmp_path / "asc", format="asc")
     assert (folder / "11.asc").is_file() and not (folder / "12.asc").exists()
     loaded = np.loadtxt(folder / "3.asc", dtype=np.int32)  # deepfake-ecg users' reader
     assert loaded.shape == (5000, 8)
