@@ -1,23 +1,34 @@
 """Reading and writing ECGs: ``read(path)`` and ``write(batch, path)`` pick the format.
 
-Formats (by suffix): ``.npy`` (signals only), ``.npz`` (signals, fs, leads, units, meta),
-``.h5``/``.hdf5`` (chunked, compressed, lazily readable), and generation folders holding a
-``manifest.json``. This package imports neither torch nor matplotlib.
+Files (by suffix): ``.npy`` (signals only), ``.npz`` (signals, fs, leads, units, meta),
+``.h5``/``.hdf5`` (chunked, compressed, lazily readable), WFDB ``.hea``/``.dat``, CinC
+``.hea``/``.mat``, DeepFake-ECG ``.asc``, ``.csv`` and ``.edf``. Folders: generation folders
+(``manifest.json``) and folders of records (one ECG per record; see ``folders.py``).
+Folder formats for writing: ``wfdb``, ``csv``, ``asc``, ``edf`` (one record or file per ECG)
+plus ``npy``/``npz``/``hdf5`` (one file). This package imports neither torch nor matplotlib.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
+from .._files import write_bytes
 from ..ecg import ECGBatch
 from ..errors import SynthECGError
-from . import hdf5, manifest, numpy_files
+from . import asc, cinc, csv_files, edf, folders, hdf5, manifest, numpy_files, wfdb
 
-FORMATS = ("npy", "npz", "hdf5")
-_SUFFIX_FORMAT = {".npy": "npy", ".npz": "npz", ".h5": "hdf5", ".hdf5": "hdf5"}
-_WRITERS = {"npy": numpy_files.write_npy, "npz": numpy_files.write_npz, "hdf5": hdf5.write_hdf5}
+FORMATS = ("npy", "npz", "hdf5", "wfdb", "csv", "asc", "edf")
+PER_ECG_FORMATS = ("wfdb", "csv", "asc", "edf")
+_SUFFIX_FORMAT = {".npy": "npy", ".npz": "npz", ".h5": "hdf5", ".hdf5": "hdf5", ".hea": "wfdb",
+                  ".dat": "wfdb", ".mat": "wfdb", ".asc": "asc", ".csv": "csv", ".edf": "edf"}
+_FOLDER_SUFFIX = {"csv": ".csv", "asc": ".asc", "edf": ".edf"}
+_WRITERS: dict[str, Callable] = {
+    "npy": numpy_files.write_npy, "npz": numpy_files.write_npz, "hdf5": hdf5.write_hdf5,
+    "csv": csv_files.write_csv, "asc": asc.write_asc, "edf": edf.write_edf,
+    "wfdb": lambda b, p, overwrite=False: wfdb.write_wfdb_record(b, p.parent, p.stem, overwrite),
+}
 
 
 def format_for(path: Path, file_format: str | None = None) -> str:
@@ -34,43 +45,86 @@ def format_for(path: Path, file_format: str | None = None) -> str:
 
 
 def read_file(path: Path, fs: float | None = None, leads: Sequence[str] | None = None) -> ECGBatch:
-    """One file; ``fs`` and ``leads`` describe bare ``.npy`` arrays, which store neither."""
+    """One file as stored; ``fs`` and ``leads`` describe formats that store no rate or names
+    (``.npy``, ``.csv``, ``.asc``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SynthECGError(f"{path}: file not found")
     kind = format_for(path)
     if kind == "npy":
         return numpy_files.read_npy(path, fs=fs, leads=leads)
     if kind == "npz":
         return numpy_files.read_npz(path)
-    return hdf5.read_hdf5(path)
+    if kind == "hdf5":
+        return hdf5.read_hdf5(path)
+    if kind == "asc":
+        return asc.read_asc(path, fs=fs)
+    if kind == "csv":
+        return csv_files.read_csv(path, fs=fs)
+    if kind == "edf":
+        return edf.read_edf(path)
+    hea = path.with_suffix(".hea")
+    return cinc.read_cinc(hea) if path.suffix.lower() == ".mat" or cinc.is_mat_record(hea) \
+        else wfdb.read_wfdb(hea)
 
 
-def read(path: str | os.PathLike, leads: Sequence[str] | None = None,
-         fs: float | None = None) -> ECGBatch:
-    """Read a file or a generation folder (with ``manifest.json``) into one ECGBatch.
+def _stores_rate(path: Path) -> bool:
+    return path.suffix.lower() not in (".npy", ".csv", ".asc")
 
-    ``leads`` selects (and orders) leads; ``fs`` gives the sampling rate of a bare ``.npy``.
+
+def _finish(batch: ECGBatch, path: Path, fs, length, leads) -> ECGBatch:
+    if leads is not None:
+        batch = batch.select(leads)
+    return folders.harmonise([batch], path, fs, length)[0]
+
+
+def read(path: str | os.PathLike, fs: float | None = None, length: int | None = None,
+         leads: Sequence[str] | None = None) -> ECGBatch:
+    """Read a file, a folder of records or a generation folder into one ECGBatch.
+
+    ``fs``: for files that store a rate, resample to ``fs`` Hz (polyphase); for ``.npy``,
+    ``.csv`` and ``.asc``, which store none, it *is* their rate (default 500 Hz).
+    ``length``: crop/pad every ECG to ``length`` samples (centre crop, zero pad at both ends:
+    ``synthecg.data.crop_or_pad``). ``leads`` selects and orders leads. Records of different
+    rates or lengths in one folder raise SynthECGError unless ``fs``/``length`` are given.
     """
     path = Path(path)
     if path.is_dir():
-        batch = manifest.read_manifest_folder(path)
-    elif not path.exists():
+        if (path / manifest.MANIFEST_NAME).is_file():
+            return _finish(manifest.read_manifest_folder(path), path, fs, length, leads)
+        files = folders.record_files(path)
+        own = {p: _read_member(p, fs, leads) for p in files}
+        batches = folders.harmonise(list(own.values()), path, fs, length)
+        return ECGBatch.concat(batches)
+    if not path.exists():
         raise SynthECGError(f"{path}: no such file or folder")
-    else:
-        batch = read_file(path, fs=fs)
+    if _stores_rate(path):
+        return _finish(read_file(path), path, fs, length, leads)
+    return _finish(read_file(path, fs=fs), path, None, length, leads)
+
+
+def _read_member(path: Path, fs, leads) -> ECGBatch:
+    """One record file of a folder, with ``leads`` selected (rate-less files take ``fs``)."""
+    batch = read_file(path) if _stores_rate(path) else read_file(path, fs=fs)
     return batch.select(leads) if leads is not None else batch
 
 
-def iter_batches(path: str | os.PathLike, batch_size: int = 256) -> Iterator[ECGBatch]:
+def iter_batches(path: str | os.PathLike, batch_size: int = 256, fs: float | None = None,
+                 length: int | None = None, leads: Sequence[str] | None = None) -> Iterator[ECGBatch]:
     """ECGBatches of at most ``batch_size`` ECGs without loading everything at once
-    (generation folders shard by shard, HDF5 files chunk by chunk)."""
+    (generation folders shard by shard, HDF5 files chunk by chunk, record folders
+    ``batch_size`` records at a time)."""
     path = Path(path)
     if batch_size <= 0:
         raise SynthECGError(f"batch_size: must be positive, got {batch_size}")
-    if path.is_dir():
-        sources = manifest.iter_manifest(path)
-    elif format_for(path) == "hdf5":
-        sources = hdf5.iter_hdf5(path, batch_size)
+    if path.is_dir() and not (path / manifest.MANIFEST_NAME).is_file():
+        sources = folders.iter_folder(path, lambda p: _read_member(p, fs, leads), batch_size, fs, length)
+    elif path.is_dir():
+        sources = (_finish(b, path, fs, length, leads) for b in manifest.iter_manifest(path))
+    elif path.is_file() and format_for(path) == "hdf5":
+        sources = (_finish(b, path, fs, length, leads) for b in hdf5.iter_hdf5(path, batch_size))
     else:
-        sources = iter([read(path)])
+        sources = iter([read(path, fs=fs, length=length, leads=leads)])
     for batch in sources:
         for start in range(0, len(batch), batch_size):
             yield batch[start:start + batch_size]
@@ -78,14 +132,53 @@ def iter_batches(path: str | os.PathLike, batch_size: int = 256) -> Iterator[ECG
 
 def write(batch: ECGBatch, path: str | os.PathLike, format: str | None = None,
           overwrite: bool = False) -> Path:
-    """Write ``batch`` to ``path`` atomically; the format comes from the suffix unless named."""
+    """Write ``batch`` to ``path`` atomically and return ``path``.
+
+    A file path with a known suffix writes one file (``.csv``/``.asc``/``.edf``/``.hea`` hold
+    one ECG each). ``format="wfdb"|"csv"|"asc"|"edf"`` with a path without suffix writes a
+    folder holding one record or file per ECG (WFDB adds a ``RECORDS`` file); ``npy``, ``npz``
+    and ``hdf5`` always write one file. Existing files are refused unless ``overwrite``.
+    """
     path = Path(path)
     if not isinstance(batch, ECGBatch):
         raise SynthECGError(f"write: expected an ECGBatch, got {type(batch).__name__}")
     if path.parent and not path.parent.exists():
         raise SynthECGError(f"{path}: folder {path.parent} does not exist")
-    _WRITERS[format_for(path, format)](batch, path, overwrite=overwrite)
+    kind = format_for(path, format)
+    if path.suffix.lower() == ".mat":
+        raise SynthECGError(f"{path}: CinC .mat records are read only; write format 'wfdb' "
+                            "(.hea + .dat), which every CinC and PhysioNet tool reads")
+    if kind in PER_ECG_FORMATS and (path.suffix == "" or path.is_dir()):
+        _write_folder(batch, path, kind, overwrite)
+        return path
+    if kind in PER_ECG_FORMATS and len(batch) != 1:
+        raise SynthECGError(f"{path}: a {kind} file holds one ECG, this batch has {len(batch)}; "
+                            f"write to a folder (a path without suffix) with format={kind!r}")
+    if kind == "asc":
+        asc.check_asc_batch(batch, path)
+    _WRITERS[kind](batch, path, overwrite=overwrite)
     return path
+
+
+def _write_folder(batch: ECGBatch, folder: Path, kind: str, overwrite: bool) -> None:
+    """One record/file per ECG inside ``folder`` (created; each file atomic)."""
+    if folder.exists() and any(folder.iterdir()) and not overwrite:
+        raise SynthECGError(f"{folder}: folder exists and is not empty; pass overwrite=True "
+                            "(--overwrite) to write into it")
+    folder.mkdir(exist_ok=True)
+    if kind == "wfdb":
+        wfdb.write_wfdb_folder(batch, folder, overwrite=overwrite)
+        return
+    if kind == "asc":
+        asc.check_asc_batch(batch, folder)
+    # DeepFake-ECG names its files 0.asc, 1.asc, ...; others get zero-padded names.
+    names = [str(k) for k in range(len(batch))] if kind == "asc" else wfdb.record_names(batch)
+    for k, name in enumerate(names):
+        path = folder / (name + _FOLDER_SUFFIX[kind])
+        if kind == "asc":
+            write_bytes(path, asc.asc_bytes(batch[k]), overwrite=overwrite)
+        else:
+            _WRITERS[kind](batch[k], path, overwrite=overwrite)
 
 
 __all__ = ["FORMATS", "read", "write", "iter_batches", "read_file", "format_for"]

@@ -13,6 +13,7 @@ import json
 import sys
 import warnings
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -156,7 +157,7 @@ def read_npz(path: Path) -> ECGBatch:
             meta = json.loads(str(data["meta"])) if "meta" in data.files else []
     except FileNotFoundError:
         raise SynthECGError(f"{path}: file not found") from None
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError, zlib.error) as exc:
         raise SynthECGError(f"{path}: not a readable .npz file ({exc})") from exc
     _check_finite(signals, path)
     return ECGBatch(signals=signals, fs=fs, leads=leads, units=units, meta=meta)
