@@ -20,8 +20,9 @@ def describe_batch(batch: ECGBatch, source=None, n: int | None = None) -> str:
             f"{batch.signals.dtype} {batch.units}")
 
 
-def summary_line(batch: ECGBatch, i: int) -> str:
-    """Identity, amplitude range of lead II (or the first lead) and the largest lead swing."""
+def summary_line(batch: ECGBatch, i: int, number: int | None = None) -> str:
+    """Identity, amplitude range of lead II (or the first lead) and the largest lead swing;
+    ``number`` is the ECG's position in the whole dataset (default ``i``)."""
     meta = batch.meta[i]
     ident = ", ".join(f"{k}={meta[k]}" for k in ("seed", "index", "source") if k in meta)
     x = batch.signals[i].astype(np.float64)
@@ -31,7 +32,7 @@ def summary_line(batch: ECGBatch, i: int) -> str:
     swing = x.max(axis=1) - x.min(axis=1)
     widest = int(np.argmax(swing))
     flat = [batch.leads[j] for j in range(batch.n_leads) if swing[j] < 20.0]
-    text = (f"ECG {i:>4} ({ident or 'no id'}): lead {batch.leads[ref]} {x[ref].min():+.0f}..{x[ref].max():+.0f} uV, "
+    text = (f"ECG {i if number is None else number:>4} ({ident or 'no id'}): lead {batch.leads[ref]} {x[ref].min():+.0f}..{x[ref].max():+.0f} uV, "
             f"largest swing {batch.leads[widest]} {swing[widest]:.0f} uV")
     return text + (f", flat leads: {' '.join(flat)}" if flat else "")
 
@@ -48,11 +49,13 @@ class DatasetSummary:
         self.keys: Counter = Counter()
         self.values = {"sex": Counter(), "model": Counter(), "source": Counter()}
         self.ages: list[float] = []
+        self.shapes: Counter = Counter()  # (fs, n_samples, leads) -> ECGs
 
     def add(self, batch: ECGBatch) -> None:
         if self.first is None:
             self.first = batch[:0] if len(batch) else batch
         self.n += len(batch)
+        self.shapes[(batch.fs, batch.n_samples, batch.leads)] += len(batch)
         x = batch.signals
         if np.issubdtype(x.dtype, np.floating):
             finite = np.isfinite(x)
@@ -76,7 +79,16 @@ class DatasetSummary:
         """The header line (as :func:`describe_batch`), amplitudes and metadata."""
         if self.first is None:
             return [f"{source}: no ECGs"]
-        out = [describe_batch(self.first, source, n=self.n)]
+        if len(self.shapes) == 1:
+            out = [describe_batch(self.first, source, n=self.n)]
+        else:  # a record folder read record by record: say what varies
+            rates = sorted({fs for fs, _, _ in self.shapes})
+            seconds = [samples / fs for fs, samples, _ in self.shapes]
+            lead_counts = sorted({len(leads) for _, _, leads in self.shapes})
+            where = f"{source}: " if source is not None else ""
+            out = [f"{where}{self.n} ECGs, {'/'.join(map(str, lead_counts))} leads, "
+                   f"{min(seconds):.1f}-{max(seconds):.1f} s at {'/'.join(f'{r:g}' for r in rates)} Hz, "
+                   f"{self.first.signals.dtype} {self.first.units} (records differ in length or rate)"]
         if self.low <= self.high:
             amp = f"amplitude {self.low:+.0f}..{self.high:+.0f} uV over all leads"
         else:

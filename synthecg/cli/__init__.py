@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
 import click
 
@@ -14,10 +15,16 @@ from ..errors import SynthECGError
 from .app import cli
 
 
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    return f"warning: {message}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 ok, 2 user error, 130 interrupted)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    if not debug:  # library warnings (e.g. a corrected header gain) as one line each
+        warnings.formatwarning = _one_line_warning
     try:
         cli.main(args=args, prog_name="synthecg", standalone_mode=False)
     except SynthECGError as exc:

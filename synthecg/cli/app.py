@@ -62,12 +62,12 @@ def generate(n, seed, out, model, file_format, batch_size, shard_size, leads, de
 def info(path, limit):
     """Describe the ECGs in PATH (any readable file or folder): count, fs, leads, duration,
     units, amplitude range, metadata, then one line per ECG."""
-    from ..io import iter_batches
+    from ..io import iter_records
     from ..summary import DatasetSummary, summary_line
 
     total, lines = DatasetSummary(), []
-    for batch in iter_batches(path, batch_size=256):
-        lines += [summary_line(batch, i) for i in range(min(len(batch), limit - len(lines)
+    for batch in iter_records(path):
+        lines += [summary_line(batch, i, total.n + i) for i in range(min(len(batch), limit - len(lines)
                                                             if limit else len(batch)))]
         total.add(batch)
     click.echo("\n".join(total.lines(path) + lines))
@@ -102,13 +102,13 @@ def convert(source, target, file_format, units, overwrite):
 def plot(path, out, index, every, paper, overwrite):
     """Draw ECGs from PATH on true-scale ECG paper (25 mm/s, 10 mm/mV) into a PNG or PDF."""
     from ..errors import SynthECGError
-    from ..io import iter_batches
+    from ..io import iter_records
     from ..io.convert import read_one
     from ..plot import ecg_paper
 
     if every and index is not None:
         raise SynthECGError("--index and --all: give one or the other")
-    ecgs = iter_batches(path, batch_size=64) if every else read_one(path, index or 0)
+    ecgs = iter_records(path, batch_size=64) if every else read_one(path, index or 0)
     click.echo(f"wrote {ecg_paper(ecgs, out, paper=paper, overwrite=overwrite)}")
 
 

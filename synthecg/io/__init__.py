@@ -130,6 +130,19 @@ def iter_batches(path: str | os.PathLike, batch_size: int = 256, fs: float | Non
             yield batch[start:start + batch_size]
 
 
+def iter_records(path: str | os.PathLike, batch_size: int = 256,
+                 leads: Sequence[str] | None = None) -> Iterator[ECGBatch]:
+    """Like :func:`iter_batches`, but a record folder yields each record as it is, so folders
+    whose records differ in rate or length (CODE-15 exports) can be described, plotted or
+    measured record by record without resampling."""
+    path = Path(path)
+    if path.is_dir() and not (path / manifest.MANIFEST_NAME).is_file():
+        for record in folders.record_files(path):
+            yield _read_member(record, None, leads)
+    else:
+        yield from iter_batches(path, batch_size=batch_size, leads=leads)
+
+
 def write(batch: ECGBatch, path: str | os.PathLike, format: str | None = None,
           overwrite: bool = False) -> Path:
     """Write ``batch`` to ``path`` atomically and return ``path``.
@@ -181,4 +194,4 @@ def _write_folder(batch: ECGBatch, folder: Path, kind: str, overwrite: bool) -> 
             _WRITERS[kind](batch[k], path, overwrite=overwrite)
 
 
-__all__ = ["FORMATS", "read", "write", "iter_batches", "read_file", "format_for"]
+__all__ = ["iter_records", "FORMATS", "read", "write", "iter_batches", "read_file", "format_for"]

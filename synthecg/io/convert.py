@@ -31,12 +31,12 @@ def convert(source: str | os.PathLike, target: str | os.PathLike, format: str | 
 def read_one(path: str | os.PathLike, index: int, batch_size: int = 256) -> ECGBatch:
     """ECG ``index`` (0-based) of ``path`` as a batch of one, reading batch by batch so large
     HDF5 files and generation folders are not loaded whole."""
-    from . import iter_batches
+    from . import iter_records
 
     if index < 0:
         raise SynthECGError(f"index {index}: must be 0 or more")
     seen = 0
-    for batch in iter_batches(path, batch_size=batch_size):
+    for batch in iter_records(path, batch_size=batch_size):
         if index < seen + len(batch):
             return batch[index - seen]
         seen += len(batch)

@@ -93,3 +93,30 @@ def test_bad_input_is_one_line_exit_2(generated_folder, tmp_path, monkeypatch, c
     err = capsys.readouterr().err
     assert err.startswith(message) and err.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]   # nothing written
+
+
+def test_info_and_plot_on_a_folder_whose_records_differ_in_length(tmp_path, capsys):
+    """CODE-15 exports mix lengths: described and plotted record by record, never resampled."""
+    from conftest import shared
+
+    folder = shared("code15-subset")
+    assert main(["info", str(folder), "--limit", "3"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "(records differ in length or rate)" in out[0] and "at 400 Hz" in out[0]
+    assert [line.split("(")[0].strip() for line in out if line.startswith("ECG")] == ["ECG    0", "ECG    1", "ECG    2"]
+    png = tmp_path / "code15.png"
+    assert main(["plot", str(folder), "--index", "5", "--out", str(png)]) == 0
+    assert png.stat().st_size > 10_000
+
+
+def test_library_warnings_print_as_one_line(tmp_path, capsys):
+    import subprocess
+    import sys
+
+    from conftest import shared
+
+    done = subprocess.run([sys.executable, "-m", "synthecg", "info", str(shared("cinc2020-samples")),
+                           "--limit", "1"], capture_output=True, text=True)
+    assert done.returncode == 0
+    warned = [line for line in done.stderr.splitlines() if line]
+    assert warned and all(line.startswith("warning: ") and "adu/mV" in line for line in warned)
