@@ -82,13 +82,18 @@ def info(path, limit):
               help="Output format (default: from TARGET's suffix).")
 @click.option("--units", type=click.Choice(["uV", "mV"]), default=None,
               help="Convert to integer microvolts or float32 millivolts (default: keep).")
+@click.option("--fs", type=float, default=None,
+              help="Resample every record to this rate in Hz (needed when records differ).")
+@click.option("--length", type=int, default=None,
+              help="Crop/pad every record to this many samples (needed when lengths differ).")
 @click.option("--overwrite", is_flag=True, help="Replace TARGET if it exists.")
-def convert(source, target, file_format, units, overwrite):
+def convert(source, target, file_format, units, fs, length, overwrite):
     """Convert SOURCE (any readable file or folder) into TARGET."""
     from ..io.convert import convert as convert_file
     from ..summary import describe_batch
 
-    batch = convert_file(source, target, format=file_format, units=units, overwrite=overwrite)
+    batch = convert_file(source, target, format=file_format, units=units, overwrite=overwrite,
+                         fs=fs, length=length)
     click.echo(f"wrote {describe_batch(batch, target)}")
 
 

@@ -11,17 +11,18 @@ from ..errors import SynthECGError
 
 
 def convert(source: str | os.PathLike, target: str | os.PathLike, format: str | None = None,
-            units: str | None = None, overwrite: bool = False) -> ECGBatch:
-    """Read ``source`` (any readable file or folder), optionally change ``units`` ("uV"/"mV"),
-    and write ``target`` (format from its suffix unless ``format`` names one). Returns the batch
-    written.
+            units: str | None = None, overwrite: bool = False, fs: float | None = None,
+            length: int | None = None) -> ECGBatch:
+    """Read ``source`` (any readable file or folder; ``fs``/``length`` resample and crop/pad
+    records that differ), optionally change ``units`` ("uV"/"mV"), and write ``target`` (format
+    from its suffix unless ``format`` names one). Returns the batch written.
 
     Every writer today writes one whole batch atomically (none appends), so the input is read
     whole; ``iter_batches`` streams only where a writer can take part of a batch.
     """
     from . import read, write
 
-    batch = read(source)
+    batch = read(source, fs=fs, length=length)
     if units is not None:
         batch = batch.to_units(units)
     write(batch, target, format=format, overwrite=overwrite)

@@ -120,3 +120,15 @@ def test_library_warnings_print_as_one_line(tmp_path, capsys):
     assert done.returncode == 0
     warned = [line for line in done.stderr.splitlines() if line]
     assert warned and all(line.startswith("warning: ") and "adu/mV" in line for line in warned)
+
+
+def test_convert_harmonises_a_mixed_folder_when_asked(tmp_path, capsys):
+    from conftest import shared
+
+    folder, target = shared("code15-subset"), tmp_path / "code15.h5"
+    assert main(["convert", str(folder), str(target)]) == 2
+    assert "pass length=" in capsys.readouterr().err and not target.exists()
+    assert main(["convert", str(folder), str(target), "--fs", "500", "--length", "5000"]) == 0
+    batch = ecg_io.read(target)
+    assert (len(batch), batch.fs, batch.n_samples) == (206, 500, 5000)
+    assert batch.meta[0]["age"] >= 17
