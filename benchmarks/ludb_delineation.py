@@ -122,6 +122,58 @@ def score(results, records, fs=500.0):
     return table
 
 
+def reference_intervals(anns, fs=500.0):
+    """Per-record reference from the annotations: beats are annotated QRS peaks clustered over
+    leads; per beat the earliest onset and latest offset over leads; median over beats (ms)."""
+    peaks = np.sort(np.concatenate([a["r_peak"] for a in anns]))
+    if peaks.size == 0:
+        return dict(pr=np.nan, qrs=np.nan, qt=np.nan, hr=np.nan)
+    starts = np.flatnonzero(np.diff(peaks, prepend=-10**9) > 0.1 * fs)
+    beats = np.array([np.median(c) for c in np.split(peaks, starts[1:])])
+    pool = {k: np.concatenate([a[k] for a in anns]) for k in ("p_on", "qrs_on", "qrs_off", "t_off")}
+
+    def pick(key, r, lo, hi, earliest):
+        v = pool[key][(pool[key] >= r + lo * fs) & (pool[key] <= r + hi * fs)]
+        return (v.min() if earliest else v.max()) if v.size else np.nan
+
+    pr, qrs, qt = [], [], []
+    for i, r in enumerate(beats):
+        nxt = (beats[i + 1] - r) / fs if i + 1 < beats.size else 0.8
+        q_on, q_off = pick("qrs_on", r, -0.15, 0.0, True), pick("qrs_off", r, 0.0, 0.2, False)
+        p_on, t_off = pick("p_on", r, -0.45, -0.03, True), pick("t_off", r, 0.1, min(nxt, 0.75), False)
+        pr.append(q_on - p_on)
+        qrs.append(q_off - q_on)
+        qt.append(t_off - q_on)
+    ms = 1000.0 / fs
+    rr = np.median(np.diff(beats)) if beats.size > 1 else np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return dict(pr=np.nanmedian(pr) * ms, qrs=np.nanmedian(qrs) * ms, qt=np.nanmedian(qt) * ms,
+                    hr=60.0 * fs / rr)
+
+
+def global_table(records):
+    """measure() on each record against reference_intervals: n, mean error and MAE."""
+    from synthecg import ECGBatch
+    from synthecg.measure import measure
+
+    batch = ECGBatch(np.stack([x for _, x, _, _ in records]).astype(np.float32), records[0][2],
+                     tuple(f"{lead}" for lead in ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2",
+                                                  "V3", "V4", "V5", "V6")), "mV")
+    ours = measure(batch)
+    refs = [reference_intervals(anns) for _, _, _, anns in records]
+    out = {}
+    for name, col in (("pr", "pr_interval"), ("qrs", "qrs_duration"), ("qt", "qt_interval"),
+                      ("hr", "heart_rate")):
+        ref = np.array([r[name] for r in refs])
+        got = ours[col].to_numpy(dtype=float)
+        ok = np.isfinite(ref) & np.isfinite(got)
+        err = got[ok] - ref[ok]
+        out[name] = dict(n=int(ok.sum()), n_ref=int(np.isfinite(ref).sum()), mean=float(err.mean()),
+                         mae=float(np.abs(err).mean()))
+    return out
+
+
 def print_table(name, table, seconds):
     print(f"\n{name}  ({seconds:.1f} s)")
     print(f"{'point':8s} {'n':>6s} {'sens':>6s} {'ppv':>6s} {'mean ms':>8s} {'sd ms':>7s}")
@@ -143,6 +195,14 @@ def main(argv=None):
     t_ours = time.perf_counter() - t0
     ours_table = score(ours, records)
     print_table("synthecg.measure.delineate", ours_table, t_ours)
+
+    glob = global_table(records)
+    print("\nglobal measurements (synthecg.measure.measure) vs annotation reference "
+          "(earliest onset / latest offset over leads, median over beats)")
+    print(f"{'quantity':9s} {'n/ref':>9s} {'mean err':>9s} {'MAE':>7s}")
+    for name, r in glob.items():
+        unit = "bpm" if name == "hr" else "ms"
+        print(f"{name:9s} {r['n']:4d}/{r['n_ref']:<4d} {r['mean']:9.1f} {r['mae']:7.1f} {unit}")
 
     if not args.no_neurokit:
         t0 = time.perf_counter()

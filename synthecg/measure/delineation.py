@@ -155,8 +155,12 @@ def _trapezium(ys: np.ndarray, m: np.ndarray, r: np.ndarray, rising: np.ndarray)
     return _masked_argmax(area, (k >= lo) & (k <= hi))
 
 
-def delineate_conditioned(y: np.ndarray, fs: float) -> tuple[np.ndarray, list[dict]]:
-    """Beats and delineation of conditioned leads y (n_leads, n_samples); see the module docstring."""
+def delineate_conditioned(y: np.ndarray, fs: float,
+                          consensus: bool = True) -> tuple[np.ndarray, list[dict]]:
+    """Beats and delineation of conditioned leads y (n_leads, n_samples); see the module docstring.
+
+    ``consensus``: hold each lead's marks near the across-lead median (the per-lead output);
+    the global measurements take the raw per-lead marks and combine them themselves."""
     L, n = y.shape
     dq = _gauss(y, fs, 4.0, 1)
     beats = detect_beats(y, fs, dq)
@@ -246,8 +250,7 @@ def delineate_conditioned(y: np.ndarray, fs: float) -> tuple[np.ndarray, list[di
             & (tk > edge) & (t_start + tk < t_end - edge) & (t_start + toff_k < n - 1)
             & (tidx[..., 0] + tk < n))
 
-    with np.errstate(all="ignore"), __import__("warnings").catch_warnings():
-        __import__("warnings").simplefilter("ignore", RuntimeWarning)
+    if consensus:
         qrs_on = _towards_consensus(qrs_on, qrs_ok, fs, CLIP_MS.get("qrs_on"))
         qrs_off = _towards_consensus(qrs_off, qrs_ok, fs, CLIP_MS.get("qrs_off"))
         pon_k = _towards_consensus(p_start + pon_k, p_ok, fs, CLIP_MS.get("p_on")) - p_start

@@ -10,7 +10,8 @@ Axes are frontal-plane angles of the net area of P, QRS and T in leads I and aVF
 
 ``quality`` is ``ok`` or a ``;``-separated list of reasons: ``flat``, ``too_short``,
 ``implausible_amplitude`` (e.g. µV data labelled mV), ``nan_lead``, ``clipped``,
-``no_p_wave``, ``no_t_wave``. Values that cannot be measured are NaN.
+``no_p_wave``, ``no_t_wave``, ``implausible_<interval>`` (a PR, QRS or QT outside physiological
+bounds is withheld rather than reported wrong). Values that cannot be measured are NaN.
 """
 
 from __future__ import annotations
@@ -80,6 +81,9 @@ def _quality_flags(x: np.ndarray, fs: float) -> list[str]:
     return reasons
 
 
+PLAUSIBLE_MS = {"pr_interval": (50.0, 450.0), "qrs_duration": (40.0, 250.0),
+                "qt_interval": (180.0, 700.0)}  # outside: NaN with reason implausible_<name>
+RANK = 1  # global onset = second-earliest lead onset (offset: second-latest)
 FATAL = {"flat", "too_short", "implausible_amplitude"}
 
 
@@ -95,7 +99,7 @@ def _measure_one(x: np.ndarray, fs: float) -> dict:
         row["quality"] = ";".join(reasons)
         return row
     y = condition(x, fs)
-    beats, marks = delineate_conditioned(y, fs)
+    beats, marks = delineate_conditioned(y, fs, consensus=False)
     if beats.size < 2:
         row["quality"] = ";".join(reasons + ["too_short"])
         return row
@@ -112,10 +116,17 @@ def _measure_one(x: np.ndarray, fs: float) -> dict:
     def per_beat(key: str, earliest: bool) -> np.ndarray:
         """Global position per beat: earliest (or latest) over leads, NaN where no lead has it."""
         pos = np.concatenate([m[key] for m in marks]).astype(float)
-        fill = np.inf if earliest else -np.inf
-        out = np.full(B, fill)
-        (np.minimum if earliest else np.maximum).at(out, beat_of(key, pos), pos)
-        return np.where(np.isinf(out), np.nan, out)
+        j = beat_of(key, pos)
+        order = np.lexsort((pos if earliest else -pos, j))
+        pos, j = pos[order], j[order]
+        first = np.searchsorted(j, np.arange(B))
+        n = np.bincount(j, minlength=B)
+        # the RANK-th earliest (latest) lead: one stray lead cannot stretch the interval
+        rank = np.minimum(np.maximum(n - 1, 0), np.where(n >= 3 * (RANK + 1), RANK, 0))
+        out = np.full(B, np.nan)
+        has = n > 0
+        out[has] = pos[first[has] + rank[has]]
+        return out
 
     def count(key: str) -> np.ndarray:
         pos = np.concatenate([m[key] for m in marks])
@@ -139,6 +150,10 @@ def _measure_one(x: np.ndarray, fs: float) -> dict:
             row["qt_interval"] = np.nanmedian(t_off - qrs_on) * ms
         else:
             reasons.append("no_t_wave")
+        for name, (lo, hi) in PLAUSIBLE_MS.items():
+            if np.isfinite(row[name]) and not lo <= row[name] <= hi:
+                row[name] = np.nan
+                reasons.append(f"implausible_{name}")
         rr_s = rr / 1000.0
         row["qtc_bazett"] = row["qt_interval"] / np.sqrt(rr_s)
         row["qtc_fridericia"] = row["qt_interval"] / np.cbrt(rr_s)

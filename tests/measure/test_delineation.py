@@ -91,11 +91,25 @@ def _benchmark_module():
 
 
 @pytest.fixture(scope="module")
-def ludb_table():
+def ludb_subset():
     bench = _benchmark_module()
-    records = bench.load_ludb(shared("ludb"), quick=True)[::2]  # 12 records
+    return bench, bench.load_ludb(shared("ludb"), quick=True)[::2]  # 12 records
+
+
+@pytest.fixture(scope="module")
+def ludb_table(ludb_subset):
+    bench, records = ludb_subset
     results = [delineate(x, fs) for _, x, fs, _ in records]
     return bench.score(results, records)
+
+
+def test_ludb_global_intervals_against_annotation_reference(ludb_subset):
+    # measured on this subset: MAE PR 11.6, QRS 13.6, QT 19.2 ms, HR 0.53 bpm
+    bench, records = ludb_subset
+    table = bench.global_table(records)
+    assert table["qrs"]["n"] == 12 and table["pr"]["n"] >= 10
+    for name, bound in (("pr", 14.0), ("qrs", 16.0), ("qt", 22.0), ("hr", 0.8)):
+        assert table[name]["mae"] <= bound, (name, table[name])
 
 
 # point: (min sensitivity, min ppv, max |mean| ms, max sd ms); measured on this subset:

@@ -82,9 +82,10 @@ def test_unusable_arguments_raise():
         measure(x)
 
 
-def test_ludb_intervals_close_to_annotations():
-    batch = wfdb_batch(shared("ludb", "data"), ["1", "2", "4", "5"])
+def test_ludb_records_measure_ok():
+    batch = wfdb_batch(shared("ludb", "data"), ["1", "2", "4", "5"])  # µV, lower-case lead names
     df = measure(batch)
     assert (df["quality"] == "ok").all()
     assert df["heart_rate"].between(40, 120).all()
     assert df["qrs_duration"].between(60, 140).all() and df["qt_interval"].between(300, 500).all()
+    assert df["qrs_axis"].between(-180, 180).all()
