@@ -48,7 +48,8 @@ P_REF_MS = 40.0
 T_REF_MS = 70.0
 CLIP_MS = {"qrs_on": 6.0, "qrs_off": 6.0, "p_on": 10.0, "p_off": 10.0, "t_off": 15.0, "r_peak": 25.0,
            "p_peak": 10.0, "t_peak": 15.0}
-R_POSITIVE = True
+R_FIRST_FRAC = 0.6
+R_NEG_RATIO = 0.1  # R peak = deepest point when the largest positive wave is below this x |deepest|
 
 
 def nanmedian0(a: np.ndarray) -> np.ndarray:
@@ -182,7 +183,18 @@ def delineate_conditioned(y: np.ndarray, fs: float,
     inside = (idx >= 0) & (idx < n)
     centre = (k >= half - _ms(fs, 60)) & (k <= half + _ms(fs, 60))
     base = np.median(yq[..., ::4], axis=-1, keepdims=True)
-    r_k = _masked_argmax((yq - base) if R_POSITIVE else np.abs(yq - base), centre & inside)
+    dev_q = yq - base
+    pos_k = _masked_argmax(dev_q, centre & inside)
+    neg_k = _masked_argmax(-dev_q, centre & inside)
+    pos_a = np.take_along_axis(dev_q, pos_k[..., None], axis=-1)[..., 0]
+    neg_a = -np.take_along_axis(dev_q, neg_k[..., None], axis=-1)[..., 0]
+    if R_FIRST_FRAC < 1.0:  # the first positive peak within R_FIRST_FRAC of the tallest
+        lm = np.zeros(dev_q.shape, dtype=bool)
+        lm[..., 1:-1] = (dev_q[..., 1:-1] >= dev_q[..., :-2]) & (dev_q[..., 1:-1] > dev_q[..., 2:])
+        lm &= centre & inside & (dev_q >= R_FIRST_FRAC * pos_a[..., None]) & (pos_a[..., None] > 0)
+        pos_k = np.where(lm.any(-1), np.argmax(lm, axis=-1), pos_k)
+    # the R wave; in a QS complex (no R worth the name) the deepest point, as cardiologists mark
+    r_k = np.where(pos_a >= R_NEG_RATIO * neg_a, pos_k, neg_k)
     core = (k >= half - _ms(fs, 80)) & (k <= half + _ms(fs, 80))
     dmax = np.max(np.where(core, aq, 0.0), axis=-1, keepdims=True)
     wide = (k >= half - _ms(fs, 120)) & (k <= half + _ms(fs, 120))

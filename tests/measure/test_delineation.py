@@ -114,12 +114,12 @@ def test_ludb_global_intervals_against_annotation_reference(ludb_subset):
 
 # point: (min sensitivity, min ppv, max |mean| ms, max sd ms); measured on this subset:
 # p_on .833/.90/-0.4/18.6  p_peak .833/.90/2.2/17.3  p_off .833/.90/10.3/18.2
-# qrs_on 1/1/2.1/10.7  r_peak 1/1/3.3/12.5  qrs_off 1/1/-1.6/11.9
-# t_peak .918/.989/2.3/31.2  t_off .914/.985/6.6/32.7
+# qrs_on 1/1/2.2/10.7  r_peak 1/1/0.8/12.4  qrs_off 1/1/-1.5/11.7
+# t_peak .921/.989/2.1/31.4  t_off .917/.986/6.7/33.1
 LUDB_BOUNDS = {
     "p_on": (0.80, 0.87, 3.0, 20.5), "p_peak": (0.80, 0.87, 5.0, 19.0),
     "p_off": (0.80, 0.87, 13.0, 20.0), "qrs_on": (0.995, 0.99, 5.0, 12.5),
-    "r_peak": (0.995, 0.99, 6.0, 14.0), "qrs_off": (0.995, 0.99, 4.5, 13.5),
+    "r_peak": (0.995, 0.99, 3.0, 14.0), "qrs_off": (0.995, 0.99, 4.5, 13.5),
     "t_peak": (0.89, 0.96, 5.0, 33.0), "t_off": (0.89, 0.96, 9.5, 34.5),
 }
 
