@@ -79,9 +79,37 @@ def _ms(fs: float, ms: float) -> int:
     return int(round(ms * fs / 1000.0))
 
 
+SPIKE_MV = 0.8  # |second difference| above this and SPIKE_RATIO x the lead's 99th percentile
+SPIKE_RATIO = 25.0  # ... is a spike; a lead needs SPIKE_MIN_COUNT of them (a pacemaker repeats)
+SPIKE_MIN_COUNT = 3
+
+
+def remove_spikes(y: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pacemaker spikes (a few ms, far sharper than any QRS) replaced by straight lines.
+
+    y: (n_leads, n_samples) float mV, modified copy returned with a bool per lead (had spikes)."""
+    d2 = np.zeros_like(y)
+    d2[:, 1:-1] = np.abs(y[:, 2:] - 2 * y[:, 1:-1] + y[:, :-2])
+    limit = np.maximum(SPIKE_MV, SPIKE_RATIO * np.percentile(d2[:, ::2], 99, axis=-1, keepdims=True))
+    spikes = d2 > limit
+    found = spikes.sum(axis=-1) >= SPIKE_MIN_COUNT
+    spikes &= found[:, None]
+    if not found.any():
+        return y, found
+    spikes = ndimage.binary_dilation(spikes, np.ones((1, 2 * max(1, _ms(fs, 4)) + 1), bool))
+    y = y.copy()
+    t = np.arange(y.shape[-1])
+    for lead in np.flatnonzero(found):  # a handful of leads, each one np.interp
+        bad = spikes[lead]
+        y[lead, bad] = np.interp(t[bad], t[~bad], y[lead, ~bad])
+    return y, found
+
+
 def condition(x: np.ndarray, fs: float) -> np.ndarray:
-    """High-passed (0.5 Hz) float64 copy of x (..., n_samples) with NaN set to 0."""
+    """High-passed (0.5 Hz) float64 copy of x (n_leads, n_samples) with NaN set to 0 and
+    pacemaker spikes removed."""
     y = np.nan_to_num(np.asarray(x, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    y, _ = remove_spikes(y, fs)
     sos = signal.butter(2, 0.5, "highpass", fs=fs, output="sos")
     padlen = min(y.shape[-1] - 1, int(fs))
     return signal.sosfiltfilt(sos, y, axis=-1, padlen=padlen)

@@ -10,6 +10,7 @@ Axes are frontal-plane angles of the net area of P, QRS and T in leads I and aVF
 
 ``quality`` is ``ok`` or a ``;``-separated list of reasons: ``flat``, ``too_short``,
 ``implausible_amplitude`` (e.g. µV data labelled mV), ``nan_lead``, ``clipped``,
+``pacemaker_spikes`` (removed before delineation, values still given),
 ``no_p_wave``, ``no_t_wave``, ``implausible_<interval>`` (a PR, QRS or QT outside physiological
 bounds is withheld rather than reported wrong). Values that cannot be measured are NaN.
 """
@@ -26,7 +27,7 @@ import pandas as pd
 from ..ecg import ECGBatch
 from ..errors import SynthECGError
 from ..leads import INDEPENDENT_8, STANDARD_12, limb_leads_from_i_ii, normalize_lead_name
-from .delineation import check_fs, condition, delineate_conditioned
+from .delineation import check_fs, condition, delineate_conditioned, remove_spikes
 
 INTERVALS = ("heart_rate", "rr_interval", "pr_interval", "qrs_duration", "qt_interval",
              "qtc_bazett", "qtc_fridericia", "p_axis", "qrs_axis", "t_axis")
@@ -78,6 +79,8 @@ def _quality_flags(x: np.ndarray, fs: float) -> list[str]:
     at_rail = ((xz == hi) | (xz == lo)).mean(axis=-1)
     if ((at_rail > 0.01) & ((hi - lo)[..., 0] > 0.02)).any():
         reasons.append("clipped")
+    if remove_spikes(xz, fs)[1].any():
+        reasons.append("pacemaker_spikes")  # removed before delineation; values still measured
     return reasons
 
 

@@ -89,3 +89,16 @@ def test_ludb_records_measure_ok():
     assert df["heart_rate"].between(40, 120).all()
     assert df["qrs_duration"].between(60, 140).all() and df["qt_interval"].between(300, 500).all()
     assert df["qrs_axis"].between(-180, 180).all()
+
+
+def test_pacemaker_spikes_are_removed_and_reported():
+    x, truth = synthetic_ecg()
+    clean = measure(_batch(x)).iloc[0]
+    paced = x.copy()
+    for q_on in truth["qrs_on"]:
+        paced[:, q_on - 3] += 4.0  # a 2 ms, 4 mV spike before every QRS
+    row = measure(_batch(paced)).iloc[0]
+    assert "pacemaker_spikes" in row["quality"]
+    for name in ("heart_rate", "pr_interval", "qrs_duration", "qt_interval"):
+        assert row[name] == pytest.approx(clean[name], abs=6), name
+    assert "pacemaker_spikes" not in clean["quality"]
