@@ -41,10 +41,11 @@ from ..errors import SynthECGError
 QRS_STRONG = 0.3
 QRS_QUIET_ON = 0.01
 QRS_QUIET_OFF = 0.02
-P_MIN_REL = 0.012
+P_MIN_REL = 0.008
 T_MIN_REL = 0.02
-NOISE_K = 0.7
+NOISE_K = 0.5
 P_REF_MS = 40.0
+P_OFF_REF_MS = 25.0
 T_REF_MS = 70.0
 CLIP_MS = {"qrs_on": 6.0, "qrs_off": 6.0, "p_on": 10.0, "p_off": 10.0, "t_off": 15.0, "r_peak": 25.0,
            "p_peak": 10.0, "t_peak": 15.0}
@@ -260,7 +261,7 @@ def delineate_conditioned(y: np.ndarray, fs: float,
     m_off = _masked_argmax(-sgn * dp, (kp >= pk[..., None]) & (kp <= pk[..., None] + w80))
     ref = _ms(fs, P_REF_MS)
     pon_k = _trapezium(yp, m_on, np.maximum(m_on - ref, 0), up)
-    poff_k = _trapezium(yp, m_off, np.maximum(np.minimum(m_off + ref, pw - 1 - _ms(fs, 10)), m_off), up)
+    poff_k = _trapezium(yp, m_off, np.maximum(np.minimum(m_off + _ms(fs, P_OFF_REF_MS), pw - 1 - _ms(fs, 10)), m_off), up)
     noise = np.std(y - yp_full, axis=-1, keepdims=True)
     edge = _ms(fs, 15)
     p_ok = (qrs_ok & (np.abs(p_amp) > P_MIN_REL * qrs_amp) & (np.abs(p_amp) > NOISE_K * noise)
