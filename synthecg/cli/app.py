@@ -117,6 +117,21 @@ def plot(path, out, index, every, paper, overwrite):
     click.echo(f"wrote {ecg_paper(ecgs, out, paper=paper, overwrite=overwrite)}")
 
 
+@cli.command("measure")
+@click.argument("path", type=click.Path())
+@click.option("--out", "out", type=click.Path(), required=True, help="CSV file to write.")
+@click.option("--batch-size", type=int, default=256, show_default=True, help="ECGs per batch.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing CSV.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def measure_command(path, out, batch_size, overwrite, quiet):
+    """Measure every ECG in PATH (heart rate, PR, QRS, QT/QTc, axes, amplitudes) into a CSV."""
+    from ..measure_files import measure_to_csv
+
+    n = measure_to_csv(path, out, batch_size=batch_size, overwrite=overwrite,
+                       progress=False if quiet else None)
+    click.echo(f"measured {n} ECGs into {out}")
+
+
 def _is_rank_zero() -> bool:
     import os
 
