@@ -67,8 +67,8 @@ def info(path, limit):
 
     total, lines = DatasetSummary(), []
     for batch in iter_records(path):
-        lines += [summary_line(batch, i, total.n + i) for i in range(min(len(batch), limit - len(lines)
-                                                            if limit else len(batch)))]
+        shown = len(batch) if not limit else min(len(batch), limit - len(lines))
+        lines += [summary_line(batch, i, total.n + i) for i in range(shown)]
         total.add(batch)
     click.echo("\n".join(total.lines(path) + lines))
     if limit and total.n > limit:

@@ -92,15 +92,18 @@ def read(path: str | os.PathLike, fs: float | None = None, length: int | None = 
     if path.is_dir():
         if (path / manifest.MANIFEST_NAME).is_file():
             return _finish(manifest.read_manifest_folder(path), path, fs, length, leads)
-        files = folders.record_files(path)
-        own = {p: _read_member(p, fs, leads) for p in files}
-        batches = folders.harmonise(list(own.values()), path, fs, length)
-        return ECGBatch.concat(batches)
+        batches = [_read_member(p, fs, leads) for p in folders.record_files(path)]
+        return ECGBatch.concat(folders.harmonise(batches, path, fs, length))
     if not path.exists():
         raise SynthECGError(f"{path}: no such file or folder")
     if _stores_rate(path):
         return _finish(read_file(path), path, fs, length, leads)
     return _finish(read_file(path, fs=fs), path, None, length, leads)
+
+
+def _is_record_folder(path: Path) -> bool:
+    """A folder of record files, as opposed to a generation folder with a manifest."""
+    return path.is_dir() and not (path / manifest.MANIFEST_NAME).is_file()
 
 
 def _read_member(path: Path, fs, leads) -> ECGBatch:
@@ -117,7 +120,7 @@ def iter_batches(path: str | os.PathLike, batch_size: int = 256, fs: float | Non
     path = Path(path)
     if batch_size <= 0:
         raise SynthECGError(f"batch_size: must be positive, got {batch_size}")
-    if path.is_dir() and not (path / manifest.MANIFEST_NAME).is_file():
+    if _is_record_folder(path):
         sources = folders.iter_folder(path, lambda p: _read_member(p, fs, leads), batch_size, fs, length)
     elif path.is_dir():
         sources = (_finish(b, path, fs, length, leads) for b in manifest.iter_manifest(path))
@@ -136,7 +139,7 @@ def iter_records(path: str | os.PathLike, batch_size: int = 256,
     whose records differ in rate or length (CODE-15 exports) can be described, plotted or
     measured record by record without resampling."""
     path = Path(path)
-    if path.is_dir() and not (path / manifest.MANIFEST_NAME).is_file():
+    if _is_record_folder(path):
         for record in folders.record_files(path):
             yield _read_member(record, None, leads)
     else:
@@ -167,8 +170,6 @@ def write(batch: ECGBatch, path: str | os.PathLike, format: str | None = None,
     if kind in PER_ECG_FORMATS and len(batch) != 1:
         raise SynthECGError(f"{path}: a {kind} file holds one ECG, this batch has {len(batch)}; "
                             f"write to a folder (a path without suffix) with format={kind!r}")
-    if kind == "asc":
-        asc.check_asc_batch(batch, path)
     _WRITERS[kind](batch, path, overwrite=overwrite)
     return path
 
