@@ -102,3 +102,21 @@ def test_pacemaker_spikes_are_removed_and_reported():
     for name in ("heart_rate", "pr_interval", "qrs_duration", "qt_interval"):
         assert row[name] == pytest.approx(clean[name], abs=6), name
     assert "pacemaker_spikes" not in clean["quality"]
+
+
+def test_median_beats_align_on_r_and_report_rr():
+    from synthecg.measure import median_beats
+    from synthecg.io import read
+    batch = read("../shared/data/ludb")[:3]
+    beats, rr, n = median_beats(batch)
+    assert beats.shape == (3, batch.n_leads, 350) and beats.dtype == np.float32
+    assert (n >= 5).all() and np.all((rr > 300) & (rr < 2000))
+    fid = 125
+    # the QRS is the largest deflection of lead II's median beat and sits at the fiducial
+    ii = batch.leads.index("II")
+    peak = np.argmax(np.abs(beats[:, ii]), axis=1)
+    assert np.all(np.abs(peak - fid) <= 30)
+    flat = batch[:1]
+    flat.signals[:] = 0
+    b, r, c = median_beats(flat)
+    assert np.isnan(b).all() and c[0] == 0 and np.isnan(r[0])
