@@ -93,7 +93,7 @@ PLAUSIBLE_MS = {"pr_interval": (50.0, 450.0), "qrs_duration": (40.0, 250.0),
                 "qt_interval": (180.0, 700.0)}  # outside: NaN with reason implausible_<name>
 RANK = 1  # global onset = second-earliest lead onset (offset: second-latest)
 FATAL = {"flat", "too_short", "implausible_amplitude"}
-CHUNK = 16  # ECGs delineated together: big enough to amortise numpy's per-call cost, small
+CHUNK = 8  # ECGs delineated together: big enough to amortise numpy's per-call cost, small
             # enough that the (ECGs, leads, beats, window) arrays stay a few tens of MB
 
 
