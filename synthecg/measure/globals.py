@@ -109,6 +109,20 @@ def _global(pos: np.ndarray, ok: np.ndarray, earliest: bool) -> np.ndarray:
     return np.where(n > 0, out if earliest else -out, np.nan)
 
 
+def _own_beat(pos: np.ndarray, ok: np.ndarray, fid: np.ndarray, fs: float, key: str) -> np.ndarray:
+    """``ok`` (N, L, B) limited to marks that lie nearer their own beat's fiducial point than a
+    neighbour's, after moving onsets and P marks 100 ms later and QRS / T ends 100 ms earlier:
+    a T end (or onset) that strays towards the next (previous) beat is left out, not taken as
+    the latest (earliest)."""
+    p = pos + (0.1 * fs if key.startswith("p_") or key.endswith("_on") else -0.1 * fs)
+    own = fid[:, None, :]
+    prev = np.pad(fid, ((0, 0), (1, 0)), constant_values=np.nan)[:, None, :-1]
+    nxt = np.pad(fid, ((0, 0), (0, 1)), constant_values=np.nan)[:, None, 1:]
+    far = lambda f: np.where(np.isfinite(f), np.abs(p - f), np.inf)  # noqa: E731
+    d = np.abs(p - own)
+    return ok & (d <= far(prev)) & (d < far(nxt))
+
+
 def _masked_extreme(d: np.ndarray, mask: np.ndarray, largest: bool) -> np.ndarray:
     v = np.where(mask, d, -np.inf if largest else np.inf)
     return v.max(axis=-1) if largest else v.min(axis=-1)
@@ -133,11 +147,14 @@ def _measure_chunk(x: np.ndarray, fs: float) -> tuple[dict, list[str]]:
         warnings.simplefilter("ignore", RuntimeWarning)
         fid = np.where(valid, np.array([np.pad(b, (0, valid.shape[1] - b.size)) for b in res["beats"]],
                                        dtype=float).reshape(valid.shape), np.nan)
-        qrs_on = np.where(valid, _global(res["qrs_on"], res["qrs_ok"], True), np.nan)
-        qrs_off = np.where(valid, _global(res["qrs_off"], res["qrs_ok"], False), np.nan)
-        p_on = np.where(res["p_ok"].sum(-2) >= 3, _global(res["p_on"], res["p_ok"], True), np.nan)
-        p_off = np.where(np.isfinite(p_on), _global(res["p_off"], res["p_ok"], False), np.nan)
-        t_off = np.where(res["t_ok"].sum(-2) >= 3, _global(res["t_off"], res["t_ok"], False), np.nan)
+        ok = {key: _own_beat(res[key], res[wave + "_ok"], fid, fs, key)
+              for key, wave in (("qrs_on", "qrs"), ("qrs_off", "qrs"), ("p_on", "p"), ("p_off", "p"),
+                                ("t_off", "t"))}
+        qrs_on = np.where(valid, _global(res["qrs_on"], ok["qrs_on"], True), np.nan)
+        qrs_off = np.where(valid, _global(res["qrs_off"], ok["qrs_off"], False), np.nan)
+        p_on = np.where(ok["p_on"].sum(-2) >= 3, _global(res["p_on"], ok["p_on"], True), np.nan)
+        p_off = np.where(np.isfinite(p_on), _global(res["p_off"], ok["p_off"], False), np.nan)
+        t_off = np.where(ok["t_off"].sum(-2) >= 3, _global(res["t_off"], ok["t_off"], False), np.nan)
         rr = nanmedian(np.diff(fid, axis=-1), -1) * ms
         qrs = nanmedian(qrs_off - qrs_on, -1) * ms
         has_p = np.isfinite(p_on).sum(-1) >= 0.5 * beats
