@@ -273,7 +273,9 @@ def measure(batch: ECGBatch, threads: int | None = None) -> pd.DataFrame:
     _to_12_mv(batch, 0, 0)  # the lead check, before any work
     threads = min(os.cpu_count() or 1, 8) if threads is None else max(1, int(threads))
     # chunks converted to 12-lead mV one at a time: memory follows the chunk, not the batch
-    chunks = [(i, min(i + CHUNK, len(batch))) for i in range(0, len(batch), CHUNK)]
+    # CHUNK is for 10-s records at 500 Hz; longer or denser records go in fewer per chunk
+    size = max(1, int(CHUNK * 5000 / max(batch.n_samples, 1)))
+    chunks = [(i, min(i + size, len(batch))) for i in range(0, len(batch), size)]
     work = lambda se: _measure_safe(_to_12_mv(batch, *se), fs)  # noqa: E731
     if threads == 1 or len(chunks) < 2:
         parts = [work(se) for se in chunks]
