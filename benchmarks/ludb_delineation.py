@@ -201,7 +201,8 @@ def delineate_records(records, chunk=8):
 # thresholds re-tuned in the cross-validation, with the grid each one is tried over
 CV_GRID = {"QRS_QUIET_ON": (0.005, 0.01, 0.02, 0.03), "QRS_QUIET_OFF": (0.01, 0.02, 0.03, 0.05),
            "P_MIN_REL": (0.004, 0.008, 0.016, 0.03), "NOISE_K": (0.25, 0.5, 1.0),
-           "P_REF_MS": (30.0, 40.0, 50.0), "T_REF_MS": (50.0, 70.0, 90.0)}
+           "P_REF_MS": (30.0, 40.0, 50.0), "T_REF_MS": (50.0, 70.0, 90.0),
+           "R_NEG_RATIO": (0.02, 0.05, 0.1)}
 
 
 def objective(table):

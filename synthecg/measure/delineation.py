@@ -51,7 +51,8 @@ T_REF_MS = 70.0
 CLIP_MS = {"qrs_on": 6.0, "qrs_off": 6.0, "p_on": 10.0, "p_off": 10.0, "t_off": 15.0, "r_peak": 25.0,
            "p_peak": 10.0, "t_peak": 15.0}
 R_FIRST_FRAC = 0.6
-R_NEG_RATIO = 0.1  # R peak = deepest point when the largest positive wave is below this x |deepest|
+R_NEG_RATIO = 0.05  # R peak = deepest point when the largest positive wave is below this x |deepest|
+# (0.05 over 0.1: LUDB R-peak bias 1.3 -> 0.6 ms, SD 15.4 -> 15.2, better in both halves)
 
 
 def nanmedian(a: np.ndarray, axis: int = 0) -> np.ndarray:
