@@ -1,6 +1,7 @@
 """Beat detection and per-lead delineation of P, QRS and T waves.
 
-Method (all steps are array operations over leads and beats; no per-sample Python loops):
+Method (all steps are array operations over ECGs, leads and beats; no per-sample Python loops;
+:func:`delineate_batch` takes a chunk of ECGs at once):
 
 1. **Conditioning.** Each lead is high-passed (0.5 Hz, zero-phase Butterworth) against
    baseline wander; NaN samples become 0. Derivatives are Gaussian derivatives (a first-order
@@ -64,11 +65,6 @@ def nanmedian(a: np.ndarray, axis: int = 0) -> np.ndarray:
     lo = np.take_along_axis(s, np.maximum((k - 1) // 2, 0)[..., None], axis=-1)[..., 0]
     hi = np.take_along_axis(s, np.maximum(k // 2, 0)[..., None], axis=-1)[..., 0]
     return np.where(k > 0, (lo + hi) / 2.0, np.nan)
-
-
-def nanmedian0(a: np.ndarray) -> np.ndarray:
-    """Median over axis 0 ignoring NaN (kept for callers of the per-ECG layout)."""
-    return nanmedian(a, 0)
 
 
 def _towards_consensus(pos: np.ndarray, ok: np.ndarray, fs: float, clip_ms: float) -> np.ndarray:
