@@ -4,6 +4,7 @@
 functions that need them.
 """
 
+from .diversity import DiversityResult, diversity
 from .fidelity import FidelityResult, fidelity
 
-__all__ = ["FidelityResult", "fidelity"]
+__all__ = ["DiversityResult", "FidelityResult", "diversity", "fidelity"]
