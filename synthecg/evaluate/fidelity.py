@@ -104,8 +104,8 @@ class FidelityResult:
 
 
 def fidelity(real: ECGBatch, synthetic: ECGBatch, *, real_measurements=None,
-             synthetic_measurements=None, seed: int = 0,
-             max_embedded: int = MAX_EMBEDDED) -> FidelityResult:
+             synthetic_measurements=None, seed: int = 0, max_embedded: int = MAX_EMBEDDED,
+             real_median_beats=None, synthetic_median_beats=None) -> FidelityResult:
     """Compare a synthetic set with a real one (see the module docstring for what is measured).
 
     Parameters
@@ -117,6 +117,10 @@ def fidelity(real: ECGBatch, synthetic: ECGBatch, *, real_measurements=None,
     seed : subsampling, permutations, bootstrap and the random network.
     max_embedded : at most this many ECGs per set enter the embedding metrics and the C2ST
         (both sets subsampled to the same size ``min(n_real, n_synthetic, max_embedded)``).
+    real_median_beats, synthetic_median_beats : optional cached median beats of the whole
+        sets, ``synthecg.measure.median_beats(batch.select(INDEPENDENT_8))[0]`` (n, 8,
+        window) mV; only the subsampled rows are used. Computed here (for the subsamples
+        only) when not given.
     """
     check_pair(real, synthetic)
     real_measurements = _measurements(real, real_measurements, "real_measurements")
@@ -144,7 +148,9 @@ def fidelity(real: ECGBatch, synthetic: ECGBatch, *, real_measurements=None,
     real_idx = _subsample(len(real), m, seed, 10)
     syn_idx = _subsample(len(synthetic), m, seed, 11)
     real_sub, syn_sub = real[real_idx], synthetic[syn_idx]
-    real_beats, syn_beats = independent_beats(real_sub), independent_beats(syn_sub)
+    real_beats = _beats(real_sub, real_median_beats, real_idx, len(real), "real_median_beats")
+    syn_beats = _beats(syn_sub, synthetic_median_beats, syn_idx, len(synthetic),
+                       "synthetic_median_beats")
     real_m_sub = real_measurements.iloc[real_idx].reset_index(drop=True)
     syn_m_sub = synthetic_measurements.iloc[syn_idx].reset_index(drop=True)
 
@@ -202,6 +208,16 @@ def _measurements(batch: ECGBatch, given, name: str) -> pd.DataFrame:
         size = len(given) if hasattr(given, "__len__") else "?"
         raise SynthECGError(f"{name}: expected a measure() DataFrame with {len(batch)} rows, got {size}")
     return given.reset_index(drop=True)
+
+
+def _beats(subsample: ECGBatch, given, index: np.ndarray, n: int, name: str) -> np.ndarray:
+    if given is None:
+        return independent_beats(subsample)
+    given = np.asarray(given)
+    if given.ndim != 3 or len(given) != n or given.shape[1] != len(INDEPENDENT_8):
+        raise SynthECGError(f"{name}: expected median beats of shape ({n}, 8, window), "
+                            f"got {given.shape}")
+    return given[index].astype(np.float32)
 
 
 def _subsample(n: int, m: int, seed: int, stream: int) -> np.ndarray:

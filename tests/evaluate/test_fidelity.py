@@ -139,3 +139,16 @@ def test_refuses_incomparable_or_tiny_sets():
     with pytest.raises(SynthECGError, match="V1"):
         fidelity(a.select(["I", "II"]), b.select(["I", "II"]))
     assert tuple(a.leads) == INDEPENDENT_8
+
+
+def test_cached_median_beats_give_the_same_result(baseline):
+    from synthecg.measure import median_beats
+
+    a, b, ma, mb = real_halves()
+    cached = fidelity(a, b, real_measurements=ma, synthetic_measurements=mb, seed=0,
+                      real_median_beats=median_beats(a)[0], synthetic_median_beats=median_beats(b)[0])
+    assert cached.embeddings["clinical"]["mmd2"] == pytest.approx(baseline.embeddings["clinical"]["mmd2"])
+    assert cached.c2st["auc"] == pytest.approx(baseline.c2st["auc"])
+    with pytest.raises(SynthECGError, match="synthetic_median_beats"):
+        fidelity(a, b, real_measurements=ma, synthetic_measurements=mb,
+                 synthetic_median_beats=np.zeros((3, 8, 10)))
