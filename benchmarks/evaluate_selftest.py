@@ -3,7 +3,7 @@
 Uses the test suite's real set and degradations (tests/evaluate/_degrade.py): 44 real normal
 ECGs of ../shared/data split into stratified random halves; half B degraded at levels 0.5 and
 1 (noise, wrong sampling rate, flattened T waves, time reversal) and compared with half A by
-``synthecg.evaluate.fidelity``. Prints one row per set; docs/evaluation.md holds the table.
+``synthecg.evaluate.fidelity``. Prints one row per set; docs/evaluation-metrics.md holds the table.
 
     python benchmarks/evaluate_selftest.py
 

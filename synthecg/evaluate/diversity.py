@@ -33,7 +33,8 @@ from ..ecg import ECGBatch
 from ._jsonable import jsonable
 from .distances import prdc
 from .embeddings import Z_CLIP, imputed_statistics, measurement_matrix, wrap_axes
-from .fidelity import GLOBAL_MEASUREMENTS, _measurements, _subsample, check_pair, measurement_columns
+from .fidelity import (GLOBAL_MEASUREMENTS, check_pair, measurement_columns, measurements_for,
+                       seeded_subsample)
 
 MAX_PAIRWISE = 1000  # ECGs per set whose pairwise distances are compared
 HISTOGRAM_BINS = 40
@@ -87,13 +88,13 @@ def diversity(real: ECGBatch, synthetic: ECGBatch, *, real_measurements=None,
     DataFrames of the same ECGs (computed here when not given). ``seed`` fixes the subsamples.
     """
     check_pair(real, synthetic)
-    real_m = _measurements(real, real_measurements, "real_measurements")
-    syn_m = _measurements(synthetic, synthetic_measurements, "synthetic_measurements")
+    real_m = measurements_for(real, real_measurements, "real_measurements")
+    syn_m = measurements_for(synthetic, synthetic_measurements, "synthetic_measurements")
     z_real, z_syn = measurement_space(real_m, syn_m)
 
     m = int(min(len(real), len(synthetic), MAX_PAIRWISE))
-    real_idx = _subsample(len(real), m, seed, 20)
-    syn_idx = _subsample(len(synthetic), m, seed, 21)
+    real_idx = seeded_subsample(len(real), m, seed, 20)
+    syn_idx = seeded_subsample(len(synthetic), m, seed, 21)
     d_real, d_syn = pdist(z_real[real_idx]), pdist(z_syn[syn_idx])
     ratio = float(np.median(d_syn) / np.median(d_real)) if np.median(d_real) > 0 else np.nan
     pairwise = {"real": _quantiles(d_real), "synthetic": _quantiles(d_syn),

@@ -1,4 +1,4 @@
-"""Two embeddings of ECGs in which real and synthetic sets are compared (docs/evaluation.md).
+"""Two embeddings of ECGs in which real and synthetic sets are compared (docs/evaluation-metrics.md).
 
 clinical
     The measurements of :func:`synthecg.measure.measure` that a cardiologist reads (heart rate,
@@ -132,7 +132,8 @@ class ClinicalEmbedding:
         flat = _flat_beats(beats)
         ok = np.isfinite(flat).all(axis=1)
         if ok.sum() < 2:
-            raise SynthECGError("beats: fewer than 2 ECGs with a median beat; cannot fit the clinical embedding")
+            raise SynthECGError("beats: fewer than 2 ECGs with a median beat; "
+                                "cannot fit the clinical embedding")
         beat_mean = flat[ok].mean(axis=0)
         components, component_sd = _pca(flat[ok] - beat_mean, n_components)
         names = list(CLINICAL_FEATURES) + [f"beat_pc{i + 1}" for i in range(len(components))]

@@ -91,12 +91,11 @@ class FidelityResult:
     def to_dict(self) -> dict:
         """JSON-safe summary: every number of the result (NaN -> None); DataFrames of
         measurements and the median beats are left out (the report keeps them as files)."""
-        psd = {k: v for k, v in self.psd.items()}
         return jsonable({
             "table": self.table, "plausibility": self.plausibility, "quality": self.quality,
             "qt_rr": self.qt_rr, "qt_rr_scatter": self.qt_rr_scatter,
             "embeddings": self.embeddings, "sizes": self.sizes, "c2st": self.c2st,
-            "psd": psd, "flags": self.flags, "notes": self.notes,
+            "psd": self.psd, "flags": self.flags, "notes": self.notes,
             "thresholds": {"smd_flag": SMD_FLAG, "ranges": RANGES, "flat_mv": FLAT_MV,
                            "clip_share": CLIP_SHARE, "limb_tolerance_uv": LIMB_TOLERANCE_UV,
                            "limb_tolerance_share": LIMB_TOLERANCE_SHARE, "prdc_k": PRDC_K},
@@ -123,8 +122,8 @@ def fidelity(real: ECGBatch, synthetic: ECGBatch, *, real_measurements=None,
         only) when not given.
     """
     check_pair(real, synthetic)
-    real_measurements = _measurements(real, real_measurements, "real_measurements")
-    synthetic_measurements = _measurements(synthetic, synthetic_measurements,
+    real_measurements = measurements_for(real, real_measurements, "real_measurements")
+    synthetic_measurements = measurements_for(synthetic, synthetic_measurements,
                                            "synthetic_measurements")
     notes = []
     table = measurement_table(real_measurements, synthetic_measurements)
@@ -145,8 +144,8 @@ def fidelity(real: ECGBatch, synthetic: ECGBatch, *, real_measurements=None,
 
     # Equal-size seeded subsamples for every multivariate metric.
     m = int(min(len(real), len(synthetic), max_embedded))
-    real_idx = _subsample(len(real), m, seed, 10)
-    syn_idx = _subsample(len(synthetic), m, seed, 11)
+    real_idx = seeded_subsample(len(real), m, seed, 10)
+    syn_idx = seeded_subsample(len(synthetic), m, seed, 11)
     real_sub, syn_sub = real[real_idx], synthetic[syn_idx]
     real_beats = _beats(real_sub, real_median_beats, real_idx, len(real), "real_median_beats")
     syn_beats = _beats(syn_sub, synthetic_median_beats, syn_idx, len(synthetic),
@@ -199,7 +198,8 @@ def check_pair(real: ECGBatch, synthetic: ECGBatch, minimum: int = MIN_ECGS) -> 
             f"vs {list(real.leads)}); resample and select leads first")
 
 
-def _measurements(batch: ECGBatch, given, name: str) -> pd.DataFrame:
+def measurements_for(batch: ECGBatch, given, name: str) -> pd.DataFrame:
+    """``given`` (cached measure() rows of ``batch``, checked) or ``measure(batch)``."""
     if given is None:
         from ..measure import measure
 
@@ -207,6 +207,10 @@ def _measurements(batch: ECGBatch, given, name: str) -> pd.DataFrame:
     if not isinstance(given, pd.DataFrame) or len(given) != len(batch):
         size = len(given) if hasattr(given, "__len__") else "?"
         raise SynthECGError(f"{name}: expected a measure() DataFrame with {len(batch)} rows, got {size}")
+    missing = [c for c in GLOBAL_MEASUREMENTS + ("quality",) if c not in given.columns]
+    if missing:
+        raise SynthECGError(f"{name}: columns {', '.join(missing[:4])} missing "
+                            "(expected a synthecg.measure.measure DataFrame)")
     return given.reset_index(drop=True)
 
 
@@ -220,7 +224,8 @@ def _beats(subsample: ECGBatch, given, index: np.ndarray, n: int, name: str) -> 
     return given[index].astype(np.float32)
 
 
-def _subsample(n: int, m: int, seed: int, stream: int) -> np.ndarray:
+def seeded_subsample(n: int, m: int, seed: int, stream: int) -> np.ndarray:
+    """Sorted indices of ``m`` of ``n`` items drawn by ``rng_for(seed, stream)`` (all if m >= n)."""
     if m >= n:
         return np.arange(n)
     return np.sort(rng_for(seed, stream).choice(n, m, replace=False))

@@ -61,7 +61,7 @@ def _t_smd(result):
 # For each degradation, scores that must get worse at every step (sign +1: grows, -1: falls).
 # Measured on 22 vs 22 ECGs: every score is not monotone for every degradation at this size
 # (e.g. clinical MMD² for half-flattened T waves stays within the real-vs-real noise), so each
-# degradation is held to the scores that should see it (docs/evaluation.md lists them all).
+# degradation is held to the scores that should see it (docs/evaluation-metrics.md lists them all).
 KEY_SCORES = {
     "noise": [("clinical mmd2", +1), ("random_network mmd2", +1), ("psd", +1)],
     "wrong_rate": [("heart_rate smd", -1), ("random_network mmd2", +1), ("psd", +1)],
@@ -136,6 +136,8 @@ def test_refuses_incomparable_or_tiny_sets():
         fidelity(a, b[:1])
     with pytest.raises(SynthECGError, match="real_measurements"):
         fidelity(a, b, real_measurements=pd.DataFrame({"x": [1.0]}))
+    with pytest.raises(SynthECGError, match="synthetic_measurements: columns heart_rate"):
+        fidelity(a, b, synthetic_measurements=pd.DataFrame({"x": np.zeros(len(b))}))
     with pytest.raises(SynthECGError, match="V1"):
         fidelity(a.select(["I", "II"]), b.select(["I", "II"]))
     assert tuple(a.leads) == INDEPENDENT_8
@@ -152,3 +154,13 @@ def test_cached_median_beats_give_the_same_result(baseline):
     with pytest.raises(SynthECGError, match="synthetic_median_beats"):
         fidelity(a, b, real_measurements=ma, synthetic_measurements=mb,
                  synthetic_median_beats=np.zeros((3, 8, 10)))
+
+
+def test_import_stays_light():
+    import subprocess
+    import sys
+
+    code = ("import sys, synthecg.evaluate; "
+            "print(any(m in sys.modules for m in ('torch', 'sklearn', 'matplotlib')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
