@@ -35,7 +35,7 @@ from ._jsonable import jsonable
 from .distances import prdc
 from .embeddings import Z_CLIP, imputed_statistics, measurement_matrix, wrap_axes
 from .fidelity import (GLOBAL_MEASUREMENTS, check_pair, measurement_columns, measurements_for,
-                       seeded_subsample)
+                       seeded_subsample, single_threaded)
 
 MAX_PAIRWISE = 1000  # ECGs per set whose pairwise distances are compared
 HISTOGRAM_BINS = 40
@@ -81,6 +81,7 @@ class DiversityResult:
         return jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
 
 
+@single_threaded
 def diversity(real: ECGBatch, synthetic: ECGBatch, *, real_measurements=None,
               synthetic_measurements=None, seed: int = 0) -> DiversityResult:
     """Diversity of ``synthetic`` against ``real`` (comparable ECGBatch sets, >= 6 ECGs each).

@@ -26,3 +26,15 @@ def test_units_do_not_matter():
     f1, p1 = mean_log_psd(a)
     f2, p2 = mean_log_psd(a.to_units("mV"))
     assert np.allclose(p1, p2, atol=1e-4) and np.array_equal(f1, f2)
+
+
+def test_welch_matches_scipy_and_large_sets_are_subsampled():
+    from scipy.signal import welch
+
+    a, _, _, _ = real_halves()
+    freqs, log_psd = mean_log_psd(a[:3])
+    f_ref, p_ref = welch(a[:3].to_units("mV").signals.astype(np.float64), fs=a.fs, nperseg=1000)
+    assert np.array_equal(freqs, f_ref)
+    assert np.allclose(log_psd, np.log10(np.maximum(p_ref, 1e-12)).mean(axis=0), atol=2e-3)
+    big = psd_distance(a, a[::-1], max_ecgs=10, seed=0)
+    assert big["n_real"] == big["n_synthetic"] == 10 and big["mean"] > 0
