@@ -164,3 +164,19 @@ def test_import_stays_light():
             "print(any(m in sys.modules for m in ('torch', 'sklearn', 'matplotlib')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_twelve_lead_and_millivolt_input():
+    a, b, ma, mb = real_halves()
+    a12, b12 = expand_to_12(a), expand_to_12(b)
+    result = fidelity(a12, b12, real_measurements=ma, synthetic_measurements=mb, seed=0,
+                      max_embedded=12)
+    plaus = result.plausibility.set_index("criterion")
+    assert plaus.loc["limb_identities", "real"] == 1.0 and plaus.loc["limb_identities", "synthetic"] == 1.0
+    assert not any("by construction" in n for n in result.notes)
+    assert list(result.psd["table"]["lead"]) == list(a12.leads)
+    assert result.sizes["n_embedded_per_set"] == 12 and any("subsamples of 12" in n for n in result.notes)
+    # units do not change the answer: the same ECGs in mV give the same embeddings
+    in_mv = fidelity(a12, b12.to_units("mV"), real_measurements=ma, synthetic_measurements=mb, seed=0, max_embedded=12)
+    assert in_mv.embeddings["random_network"]["mmd2"] == pytest.approx(
+        result.embeddings["random_network"]["mmd2"], abs=1e-4)
