@@ -5,8 +5,8 @@
 See docs/training.md.
 """
 
-from .config import TrainConfig, resolve_config
+from .config import TrainConfig, configure, resolve_config
 from .loop import TrainResult, train
 from .rundir import RunDir
 
-__all__ = ["TrainConfig", "TrainResult", "RunDir", "resolve_config", "train"]
+__all__ = ["TrainConfig", "TrainResult", "RunDir", "configure", "resolve_config", "train"]

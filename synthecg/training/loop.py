@@ -151,6 +151,26 @@ def _stack(dataset, limit: int) -> np.ndarray:
         np.zeros((0,), np.float32)
 
 
+def planned_steps(config: TrainConfig, n_train: int, n_skipped: int = 0) -> tuple[int, int]:
+    """(generator steps to train, critic batches per epoch) for ``n_train`` training records.
+
+    Fewer records than a batch is an error rather than a silently smaller batch: the batch
+    size is part of the method (and of the run's identity), so the user decides.
+    """
+    if n_train == 0:
+        raise SynthECGError(f"data {config.data.path}: no usable training records "
+                            f"({n_skipped} skipped)")
+    if n_train < config.batch_size:
+        raise SynthECGError(f"data {config.data.path}: {n_train} training records, fewer than "
+                            f"batch_size {config.batch_size}; lower --batch-size or add records")
+    per_epoch = n_train // config.batch_size
+    if config.steps is not None:
+        return config.steps, per_epoch
+    if config.epochs is not None:
+        return max(1, math.ceil(config.epochs * per_epoch / config.n_critic)), per_epoch
+    raise SynthECGError("training config: give steps (--steps) or epochs (--epochs)")
+
+
 # ---------------------------------------------------------------------------------------------
 # Signals
 
@@ -269,25 +289,13 @@ class _Trainer:
             raise SynthECGError(f"batch_size {config.batch_size} is not divisible by the "
                                 f"{dist_info.world} processes; it is the global batch")
         run_dir.prepare(config, self.resume)  # every rank checks, so every rank fails alike
+        self._barrier()  # ... before rank 0 creates anything
         if self.data is None:
             from ..data import open_training_data
 
             self.data = open_training_data(config.data)
         data = self.data
-        n_train = len(data.train)
-        if n_train == 0:
-            raise SynthECGError(f"data {config.data.path}: no usable training records "
-                                f"({len(data.skipped)} skipped)")
-        if n_train < config.batch_size:
-            raise SynthECGError(f"data {config.data.path}: {n_train} training records, fewer than "
-                                f"batch_size {config.batch_size}; lower --batch-size or add records")
-        self.per_epoch = n_train // config.batch_size
-        if config.steps is not None:
-            self.steps = config.steps
-        elif config.epochs is not None:
-            self.steps = max(1, math.ceil(config.epochs * self.per_epoch / config.n_critic))
-        else:
-            raise SynthECGError("training config: give steps (--steps) or epochs (--epochs)")
+        self.steps, self.per_epoch = planned_steps(config, len(data.train), len(data.skipped))
 
         state = None
         if self.resume and run_dir.state.is_file():
