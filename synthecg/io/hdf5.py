@@ -78,6 +78,46 @@ def read_hdf5(path: Path) -> ECGBatch:
         return _batch(f, path, 0, f["signals"].shape[0])
 
 
+class HDF5Reader:
+    """An open SynthECG HDF5 file whose rows are read on demand (training data streams from it).
+
+    One reader per process: h5py handles must not cross a fork, so callers open readers
+    lazily inside each DataLoader worker. ``n``, ``fs``, ``leads`` and ``units`` are read once.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._file = _open(self.path)
+        try:
+            self._signals = self._file["signals"]
+            self.n = int(self._signals.shape[0])
+            self.fs = float(self._file.attrs["fs"])
+            self.leads = tuple(json.loads(self._file.attrs["leads"]))
+            self.units = str(self._file.attrs["units"])
+        except (OSError, KeyError, ValueError) as exc:
+            self._file.close()
+            raise SynthECGError(f"{path}: damaged or incomplete SynthECG HDF5 file ({exc})") from exc
+
+    def signals(self, start: int, stop: int) -> np.ndarray:
+        """Rows start..stop-1: array (stop - start, leads, samples) as stored."""
+        try:
+            return self._signals[start:stop]
+        except (OSError, ValueError) as exc:
+            raise SynthECGError(f"{self.path}: damaged SynthECG HDF5 file ({exc})") from exc
+
+    def meta(self, start: int, stop: int) -> list[dict]:
+        """The meta dicts of rows start..stop-1 (empty dicts when the file has none)."""
+        if "meta" not in self._file:
+            return [{} for _ in range(start, stop)]
+        try:
+            return [json.loads(s) for s in self._file["meta"].asstr()[start:stop]]
+        except (OSError, ValueError) as exc:
+            raise SynthECGError(f"{self.path}: damaged meta table ({exc})") from exc
+
+    def close(self) -> None:
+        self._file.close()
+
+
 def iter_hdf5(path: Path, batch_size: int) -> Iterator[ECGBatch]:
     """ECGBatches of at most ``batch_size`` ECGs, read lazily from the file."""
     with _open(path) as f:
