@@ -165,12 +165,10 @@ def train_command(model, data_path, data_filter, out, steps, epochs, model_size,
     config = configure(out, resume=resume, file=config_file, model=model, data_path=data_path,
                        data_filter=data_filter, steps=steps, epochs=epochs, model_size=model_size,
                        batch_size=batch_size, seed=seed, device=device)
-    result = train(config, out, resume=resume, progress=False if quiet else None)
+    result = train(config, out, resume=resume, progress=False if quiet else None,
+                   echo=lambda line: click.echo(line, err=True))
     if not _is_rank_zero():
         return
-    if result.skipped:
-        click.echo(f"skipped {len(result.skipped)} record(s) (listed in {out}/records.json): "
-                   f"first {result.skipped[0][0]}: {result.skipped[0][1]}", err=True)
     best = "" if result.best_score is None else \
         f"; best fidelity proxy {result.best_score:.3f} at step {result.best_step}"
     if result.interrupted:

@@ -28,7 +28,7 @@ import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -243,21 +243,24 @@ def _cpu_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 
 def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, data=None,
-          progress: bool | None = None, handle_signals: bool = True) -> TrainResult:
+          progress: bool | None = None, handle_signals: bool = True,
+          echo: Callable[[str], None] | None = None) -> TrainResult:
     """Train ``config.model`` on ``config.data`` into the run directory ``out``.
 
     ``data``: an already opened :class:`synthecg.data.TrainingData` (default: opened from
     ``config.data``). ``resume``: continue the run in ``out`` from ``checkpoints/state.pt`` with
     the same optimizer state and random streams (refused if ``out`` holds another model or
     config). SIGINT/SIGTERM write a checkpoint and return with ``result.interrupted`` set.
-    Under ``torchrun`` every process calls this; rank 0 alone writes.
+    Under ``torchrun`` every process calls this; rank 0 alone writes. ``echo``: called on
+    rank 0 with one-line notes (the data summary, where a resumed run starts).
     """
-    return _Trainer(config, Path(out), resume, data, progress, handle_signals).run()
+    return _Trainer(config, Path(out), resume, data, progress, handle_signals, echo).run()
 
 
 class _Trainer:
-    def __init__(self, config, out, resume, data, progress, handle_signals):
+    def __init__(self, config, out, resume, data, progress, handle_signals, echo=None):
         self.config, self.resume, self.progress = config, resume, progress
+        self.echo = echo
         self.handle_signals = handle_signals
         self.run_dir = RunDir(out)
         self.data = data
@@ -301,6 +304,11 @@ class _Trainer:
         if self.resume and run_dir.state.is_file():
             state = load_state(run_dir.state, config)
         self.start_step = int(state["step"]) if state else 0
+        if dist_info.main and self.echo is not None:
+            if hasattr(data, "summary"):
+                self.echo(f"data: {data.summary()}")
+            if state:
+                self.echo(f"resuming {run_dir.root} at step {self.start_step} of {self.steps}")
 
         if dist_info.main:
             run_dir.checkpoints.mkdir(parents=True, exist_ok=True)
@@ -456,8 +464,12 @@ class _Trainer:
     def _save_generator(self, path: Path, step: int) -> None:
         from ..models.loading import save_generator
 
-        save_generator(self._output_generator(), path, overwrite=True,
-                       extra={"training_step": step, "ema": float(self.config.ema)})
+        try:
+            save_generator(self._output_generator(), path, overwrite=True,
+                           extra={"training_step": step, "ema": float(self.config.ema)})
+        except RuntimeError as exc:  # torch's zip writer on a short write (full disk)
+            raise SynthECGError(f"{path}: could not write ({str(exc).splitlines()[0]}); "
+                                "the previous file is intact") from exc
 
     def _sample_plot(self, step: int) -> None:
         from ..ecg import ECGBatch

@@ -17,6 +17,7 @@ The state holds tensors, numbers, strings and containers only (``torch.load(weig
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -90,9 +91,14 @@ def _get(config: TrainConfig, dotted: str) -> Any:
 
 def save_state(path: Path, state: dict[str, Any]) -> None:
     """Atomically write the training state (a dict of tensors, numbers, strings, containers)."""
+    # Serialised in memory first: torch's zip writer reports a short write on a full disk as
+    # a RuntimeError about file positions; a plain write of the bytes raises OSError (ENOSPC,
+    # EFBIG), which atomic_path turns into a one-line error with the temporary file removed.
+    buffer = io.BytesIO()
+    torch.save({"format": STATE_FORMAT, "version": 1, **state}, buffer)
     with atomic_path(path, overwrite=True) as tmp:
-        with open(tmp, "wb") as fh:  # a Python file object: a short write (full disk) raises
-            torch.save({"format": STATE_FORMAT, "version": 1, **state}, fh)
+        with open(tmp, "wb") as fh:
+            fh.write(buffer.getbuffer())
 
 
 def load_state(path: Path, config: TrainConfig) -> dict[str, Any]:
