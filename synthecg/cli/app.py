@@ -175,7 +175,7 @@ def train_command(model, data_path, data_filter, out, steps, epochs, model_size,
         click.echo(f"interrupted ({result.interrupted}) at step {result.step}/{result.steps}: "
                    f"checkpoint written; run the same command with --resume to continue", err=True)
         raise click.exceptions.Exit(130)
-    stopped = " (early stop)" if result.early_stopped else ""
+    stopped = " (early stop)" if result.early_stopped else " (time limit)" if result.timed_out else ""
     click.echo(f"trained {result.step}/{result.steps} steps{stopped} in {result.seconds:.0f} s{best}")
     click.echo(f"run directory: {out} (synthecg generate --model {out} ...)")
 

@@ -49,6 +49,8 @@ class TrainConfig:
         a checkpoint is always written at the end and on SIGTERM/Ctrl-C).
     eval_samples : ECGs generated for the fidelity proxy (fixed noise).
     patience : stop after this many evaluations without a better fidelity proxy (0 = never).
+    time_limit : stop (with a checkpoint) after this many minutes of this invocation (None = no
+        limit; a scheduler's wall-time or a fixed CPU budget).
     ema : decay of an exponential moving average of the generator weights (0 = off; e.g.
         0.999); when on, the saved generator (last.pt, best.pt) is the average.
     amp : "bf16" for bfloat16 autocast on CUDA ("none" otherwise; ignored on CPU).
@@ -73,6 +75,7 @@ class TrainConfig:
     log_every: int = 10
     eval_samples: int = 64
     patience: int = 0
+    time_limit: float | None = None
     ema: float = 0.0
     amp: str = "none"
     device: str | None = None
@@ -115,6 +118,8 @@ class TrainConfig:
             raise bad("amp", f"must be 'none' or 'bf16', got {self.amp!r}")
         if self.seed < 0:
             raise bad("seed", f"must be >= 0, got {self.seed}")
+        if self.time_limit is not None and self.time_limit <= 0:
+            raise bad("time_limit", f"must be a positive number of minutes, got {self.time_limit}")
         if self.num_workers is not None and self.num_workers < 0:
             raise bad("num_workers", f"must be >= 0, got {self.num_workers}")
         if tuple(self.data.leads) != INDEPENDENT_8:

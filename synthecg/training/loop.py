@@ -49,6 +49,7 @@ class TrainResult:
     steps: int                     # the run's target
     interrupted: str | None        # "SIGINT"/"SIGTERM" when stopped by a signal
     early_stopped: bool
+    timed_out: bool                # stopped by config.time_limit
     best_score: float | None       # best fidelity proxy (lower is better), None if never measured
     best_step: int | None
     last: FidelityProxy | None
@@ -519,13 +520,15 @@ class _Trainer:
                            enabled=(self.progress if self.progress is not None else None) if main else False)
         bar.n = bar.initial = min(self.start_step, self.steps)
         bar.refresh()
-        stop, early, signalled = _StopFlag(), False, False
+        stop, early, signalled, out_of_time = _StopFlag(), False, False, False
         step = self.start_step
         tick, tick_step = time.perf_counter(), step
         with stop.installed(self.handle_signals):
             while step < self.steps:
                 values = self._step(step, batches)
                 step += 1
+                out_of_time = bool(config.time_limit) and \
+                    time.perf_counter() - self.started >= 60.0 * config.time_limit
                 if main:
                     now = time.perf_counter()
                     values["steps_per_s"] = (step - tick_step) / max(now - tick, 1e-9)
@@ -536,7 +539,7 @@ class _Trainer:
                     if config.sample_every and step % config.sample_every == 0:
                         self._sample_plot(step)
                     if (config.log_every and step % config.log_every == 0) \
-                            or "fidelity_proxy" in values or step == self.steps:
+                            or "fidelity_proxy" in values or step == self.steps or out_of_time:
                         self.log.write(step, values)
                         tick, tick_step = time.perf_counter(), step
                     bar.update(1)
@@ -544,10 +547,10 @@ class _Trainer:
                                     gen=f"{values['generator_loss']:.3g}",
                                     W=f"{values['wasserstein']:.3g}", refresh=False)
                 # Every process must stop at the same step: a signal may reach one process only.
-                flags = _all_reduce(torch.tensor([float(stop.name is not None), float(early)]),
-                                    self.dist, op="max")
-                signalled, early = bool(flags[0]), bool(flags[1])
-                stopping = signalled or early
+                flags = _all_reduce(torch.tensor([float(stop.name is not None), float(early),
+                                                  float(out_of_time)]), self.dist, op="max")
+                signalled, early, out_of_time = bool(flags[0]), bool(flags[1]), bool(flags[2])
+                stopping = signalled or early or out_of_time
                 if stopping or step >= self.steps or \
                         (config.checkpoint_every and step % config.checkpoint_every == 0):
                     if main:
@@ -557,7 +560,7 @@ class _Trainer:
                     break
         bar.close()
         return TrainResult(self.run_dir.root, step, self.steps,
-                           (stop.name or "SIGTERM") if signalled else None, early,
+                           (stop.name or "SIGTERM") if signalled else None, early, out_of_time,
                            None if math.isinf(self.best) else self.best, self.best_step,
                            self.last_proxy, list(getattr(self.data, "skipped", [])),
                            time.perf_counter() - self.started)
