@@ -40,7 +40,7 @@ from ..errors import SynthECGError
 from ..leads import INDEPENDENT_8, normalize_lead_name
 from .labels import LabelFilter
 from .sources import FileReader, SourceFile, list_files, record_id, split_id
-from .windows import prepare
+from .windows import cut, prepare, window_dtype
 
 RECORDS_NAME = "records.json"
 RECORDS_FORMAT = "synthecg.records"
@@ -120,15 +120,33 @@ class StreamingWindowDataset(torch.utils.data.Dataset):
         self.files, self.file_index, self.rows, self.ids = files, file_index, rows, ids
         self.config = config
         self.reader = FileReader(quiet=True)
+        self._lead_rows: dict[int, tuple[list[int], float, str]] = {}
 
     def __len__(self) -> int:
         return len(self.ids)
 
+    def _window(self, fi: int, row: int):
+        """HDF5 / NPY rows go straight from the file array to :func:`windows.cut` (no
+        ECGBatch per item); record files go through :func:`windows.prepare`."""
+        src, c = self.files[fi], self.config
+        if src.kind in ("hdf5", "npy"):
+            layout = self._lead_rows.get(fi)
+            if layout is None:
+                fs, leads, units = self.reader.layout(src)
+                if not set(c.leads) <= set(leads):
+                    return prepare(self.reader.read(src, row, row + 1, meta=False), c.fs,
+                                   c.length, c.leads, c.scale_uv)
+                layout = self._lead_rows[fi] = ([leads.index(x) for x in c.leads], fs, units)
+            lead_rows, fs, units = layout
+            x = self.reader.signals(src, row, row + 1)[:, lead_rows]
+            return cut(x, fs, units, c.fs, c.length, c.scale_uv)
+        return prepare(self.reader.read(src, row, row + 1, meta=False), c.fs, c.length,
+                       c.leads, c.scale_uv)
+
     def __getitem__(self, i: int) -> torch.Tensor:
-        src, row = self.files[int(self.file_index[i])], int(self.rows[i])
-        c = self.config
-        windows = prepare(self.reader.read(src, row, row + 1, meta=False), c.fs, c.length,
-                          c.leads, c.scale_uv)
+        fi, row = int(self.file_index[i]), int(self.rows[i])
+        src, c = self.files[fi], self.config
+        windows = self._window(fi, row)
         if not windows.rows:
             raise SynthECGError(f"{src.path}: record {self.ids[i]} became unusable after indexing "
                                 f"({windows.skipped[0][1]}); the data changed under the run")
@@ -238,6 +256,7 @@ class _Scan:
     clipped_records: int = 0
     padded: int = 0
     resampled: int = 0
+    compressed: list[str] = field(default_factory=list)  # compressed HDF5 files seen
 
 
 def _scan(files: list[SourceFile], config: DataConfig, label_filter: LabelFilter,
@@ -259,6 +278,8 @@ def _scan_file(scan: _Scan, fi: int, src: SourceFile, reader: FileReader, config
                label_filter: LabelFilter, keep: bool) -> None:
     try:
         n = reader.count(src)
+        if src.kind == "hdf5" and reader.hdf5(src).compressed:
+            scan.compressed.append(src.name)
         chunks = reader.iter_chunks(src, SCAN_CHUNK)
         for start, batch in chunks:
             ids = [record_id(src, start + k, n) for k in range(len(batch))]
@@ -324,6 +345,11 @@ def open_training_data(config: DataConfig, *, in_memory: bool | None = None,
         first = f"; e.g. {scan.skipped[0][0]}: {scan.skipped[0][1]}" if scan.skipped else ""
         raise SynthECGError(f"{root}: no usable ECG records ({detail}){first}")
 
+    if scan.compressed and not in_memory:
+        warnings.warn(f"{root}: {len(scan.compressed)} HDF5 file(s) are compressed (e.g. "
+                      f"{scan.compressed[0]}); a shuffled stream inflates a whole chunk per ECG "
+                      "(under 100 ECG/s): rewrite them uncompressed (synthecg.io.write(..., "
+                      "compression='none')) for training", stacklevel=2)
     held = holdout_ids(scan.ids, scan.groups, config.holdout_fraction, config.seed)
     is_held = np.array([rid in held for rid in scan.ids], dtype=bool)
     ids = np.array(scan.ids, dtype=object)
@@ -381,8 +407,8 @@ def read_split(run_dir, split: str) -> ECGBatch:
             raise SynthECGError(f"{Path(run_dir) / RECORDS_NAME}: record {rid!r} is not in "
                                 f"{root} any more")
         wanted.setdefault(name, []).append((position, row))
-    dtype = np.int16 if config.scale_uv <= np.iinfo(np.int16).max else np.int32
-    signals = np.zeros((len(ids), len(config.leads), config.length), dtype=dtype)
+    signals = np.zeros((len(ids), len(config.leads), config.length),
+                       dtype=window_dtype(config.scale_uv))
     meta: list[dict] = [{} for _ in ids]
     reader = FileReader(quiet=True)
     try:

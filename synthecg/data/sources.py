@@ -25,6 +25,7 @@ import numpy as np
 
 from ..ecg import ECGBatch
 from ..errors import SynthECGError
+from ..leads import normalize_lead_name
 
 RATELESS_FS = 500.0
 CONTAINERS = {".h5": "hdf5", ".hdf5": "hdf5", ".npy": "npy", ".npz": "npz"}
@@ -114,18 +115,43 @@ class FileReader:
         """ECGs in the file (containers: from the header; records: by reading them)."""
         self._check_process()
         if src.kind == "hdf5":
-            return self._hdf5(src).n
+            return self.hdf5(src).n
         if src.kind == "npy":
             array = self._npy(src)
             return 1 if array.ndim == 2 else int(array.shape[0])
         return len(self._read_whole(src))
+
+    def layout(self, src: SourceFile) -> tuple[float, tuple[str, ...], str]:
+        """``(fs, leads, units)`` of an HDF5 or NPY file, without reading signals."""
+        from ..io.numpy_files import default_leads
+
+        self._check_process()
+        if src.kind == "hdf5":
+            h5 = self.hdf5(src)
+            fs, leads, units = h5.fs, h5.leads, h5.units
+        else:
+            array = self._npy(src)
+            units = "uV" if np.issubdtype(array.dtype, np.integer) else "mV"
+            fs = src.fs or RATELESS_FS
+            leads = src.leads or default_leads(array.shape[-2], src.path)
+        return fs, tuple(normalize_lead_name(x) for x in leads), units
+
+    def signals(self, src: SourceFile, start: int, stop: int) -> np.ndarray:
+        """Rows start..stop-1 of an HDF5 or NPY file as stored (no ECGBatch: the fast path
+        for one training item)."""
+        self._check_process()
+        if src.kind == "hdf5":
+            return self.hdf5(src).signals(start, stop)
+        array = self._npy(src)
+        array = array[None] if array.ndim == 2 else array
+        return np.array(array[start:stop])
 
     def read(self, src: SourceFile, start: int = 0, stop: int | None = None,
              meta: bool = True) -> ECGBatch:
         """ECGs ``start..stop-1`` of a file (all when ``stop`` is None)."""
         self._check_process()
         if src.kind == "hdf5":
-            h5 = self._hdf5(src)
+            h5 = self.hdf5(src)
             stop = h5.n if stop is None else stop
             signals = h5.signals(start, stop)
             return ECGBatch(signals=signals, fs=h5.fs, leads=h5.leads, units=h5.units,
@@ -143,9 +169,11 @@ class FileReader:
         whole = self._read_whole(src)
         return whole[start:len(whole) if stop is None else stop]
 
-    def _hdf5(self, src: SourceFile):
+    def hdf5(self, src: SourceFile):
+        """The open :class:`synthecg.io.hdf5.HDF5Reader` of an HDF5 source (opened once)."""
         from ..io.hdf5 import HDF5Reader
 
+        self._check_process()
         handle = self._handles.get(src.path)
         if handle is None:
             handle = self._handles[src.path] = HDF5Reader(src.path)

@@ -52,38 +52,58 @@ class Windows:
 def prepare(batch: ECGBatch, fs: float, length: int, leads: tuple[str, ...],
             scale_uv: float) -> Windows:
     """Windows of ``batch`` under the policy of the module docstring."""
-    dtype = np.int16 if scale_uv <= np.iinfo(np.int16).max else np.int32
-    empty = np.zeros((0, len(leads), length), dtype=dtype)
-    everything = list(range(len(batch)))
     missing = [lead for lead in leads if lead not in batch.leads]
     if missing:
         reason = f"missing leads {','.join(missing)} (has {','.join(batch.leads)})"
-        return Windows(empty, [], [(i, reason) for i in everything], np.zeros(0, np.int64))
-    batch = batch.select(leads)
-    x = batch.signals
+        return Windows(_empty(leads, length, scale_uv), [],
+                       [(i, reason) for i in range(len(batch))], np.zeros(0, np.int64))
+    lead_rows = [batch.leads.index(lead) for lead in leads]
+    return cut(batch.signals[:, lead_rows], batch.fs, batch.units, fs, length, scale_uv)
+
+
+def _empty(leads, length: int, scale_uv: float) -> np.ndarray:
+    return np.zeros((0, len(leads), length), dtype=window_dtype(scale_uv))
+
+
+def window_dtype(scale_uv: float):
+    return np.int16 if scale_uv <= np.iinfo(np.int16).max else np.int32
+
+
+def cut(x: np.ndarray, source_fs: float, units: str, fs: float, length: int,
+        scale_uv: float) -> Windows:
+    """Steps 2-5 of the policy on signals whose leads are already selected:
+    ``x`` (n, leads, samples) in ``units`` ("uV" integers or "mV" floats) at ``source_fs`` Hz."""
     skipped: list[tuple[int, str]] = []
-    rows = everything
+    rows = list(range(x.shape[0]))
     if np.issubdtype(x.dtype, np.floating):
         finite = np.isfinite(x).all(axis=(1, 2))
         if not finite.all():
-            skipped = [(i, "NaN or infinite samples") for i in np.flatnonzero(~finite)]
+            skipped = [(int(i), "NaN or infinite samples") for i in np.flatnonzero(~finite)]
             rows = [int(i) for i in np.flatnonzero(finite)]
             x = x[finite]
-    covered = x.shape[-1] * fs / batch.fs  # samples at fs
+    covered = x.shape[-1] * fs / source_fs  # samples at fs
     if covered < MIN_COVERAGE * length:
-        reason = f"too short ({x.shape[-1] / batch.fs:.1f} s < {MIN_COVERAGE * length / fs:.1f} s)"
+        reason = f"too short ({x.shape[-1] / source_fs:.1f} s < {MIN_COVERAGE * length / fs:.1f} s)"
+        empty = np.zeros((0, x.shape[1], length), dtype=window_dtype(scale_uv))
         return Windows(empty, [], skipped + [(i, reason) for i in rows], np.zeros(0, np.int64))
-    uv = x.astype(np.float64) * 1000.0 if batch.units == "mV" else x
-    resampled = batch.fs != fs
+    uv = x.astype(np.float64) * 1000.0 if units == "mV" else x
+    resampled = source_fs != fs
     if resampled:
-        uv = resample(uv, fs, fs=batch.fs)
+        uv = resample(uv, fs, fs=source_fs)
     if not np.issubdtype(uv.dtype, np.integer):
         uv = np.rint(uv)
     padded = uv.shape[-1] < length
     uv = crop_or_pad(uv, length)
-    limit = float(scale_uv)
-    # (a > l) | (a < -l), not |a| > l: abs(int16 -32768) wraps to -32768
-    clipped = np.count_nonzero((uv > limit) | (uv < -limit), axis=(1, 2)).astype(np.int64)
-    if clipped.any():
-        uv = np.clip(uv, -np.floor(limit), np.floor(limit))
-    return Windows(np.ascontiguousarray(uv, dtype=dtype), rows, skipped, clipped, padded, resampled)
+    limit = int(np.floor(scale_uv))
+    # Most windows are within range: find the others from per-row extremes (cheap on int16),
+    # count and clip only those. Integer limits keep int16 data int16 (no float copy).
+    clipped = np.zeros(uv.shape[0], dtype=np.int64)
+    if uv.size:
+        outside = np.flatnonzero((uv.max(axis=(1, 2)) > limit) | (uv.min(axis=(1, 2)) < -limit))
+        if outside.size:
+            uv = np.array(uv)
+            part = uv[outside]
+            clipped[outside] = np.count_nonzero((part > limit) | (part < -limit), axis=(1, 2))
+            uv[outside] = np.clip(part, -limit, limit)
+    return Windows(np.ascontiguousarray(uv, dtype=window_dtype(scale_uv)), rows, skipped, clipped,
+                   padded, resampled)

@@ -190,8 +190,8 @@ def test_records_json_and_read_split_round_trip(tmp_path, mixed_folder):
 
 
 def test_streaming_equals_in_memory_and_workers_equal_main_process(tmp_path, cinc2021):
-    ecg_io.write(cinc2021[:6], tmp_path / "s0.h5")
-    ecg_io.write(cinc2021[6:12], tmp_path / "s1.h5")
+    ecg_io.write(cinc2021[:6], tmp_path / "s0.h5", compression="none")
+    ecg_io.write(cinc2021[6:12], tmp_path / "s1.h5", compression="none")
     config = DataConfig(path=str(tmp_path), holdout_fraction=0.25)
     memory = open_training_data(config, in_memory=True)
     stream = open_training_data(config, in_memory=False)
@@ -204,6 +204,15 @@ def test_streaming_equals_in_memory_and_workers_equal_main_process(tmp_path, cin
     torch.testing.assert_close(loaded[0], loaded[2], rtol=0, atol=0)
     torch.testing.assert_close(loaded[0], torch.stack([memory.train[i] for i in range(9)]),
                                rtol=0, atol=0)
+
+
+def test_streaming_from_compressed_hdf5_warns(tmp_path, cinc2021):
+    ecg_io.write(cinc2021[:4], tmp_path / "gz.h5")
+    with pytest.warns(UserWarning, match="compressed.*gz.h5"):
+        open_training_data(DataConfig(path=str(tmp_path)), in_memory=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        open_training_data(DataConfig(path=str(tmp_path)), in_memory=True)
 
 
 def test_generation_folder_ids(tmp_path, cinc2021):
