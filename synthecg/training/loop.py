@@ -304,6 +304,7 @@ class _Trainer:
         state = None
         if self.resume and run_dir.state.is_file():
             state = load_state(run_dir.state, config)
+            run_dir.check_same_records(data)  # every rank, so every rank fails alike
         self.start_step = int(state["step"]) if state else 0
         if dist_info.main and self.echo is not None:
             if hasattr(data, "summary"):

@@ -74,6 +74,24 @@ class RunDir:
                                 "choose an empty or new --out")
 
 
+    def check_same_records(self, data) -> None:
+        """On resume: the data must still yield the records the run was trained and held out
+        on (records.json), or the record lists -- which the privacy audit relies on -- would lie."""
+        if not self.records.is_file():
+            return
+        try:
+            stored = json.loads(self.records.read_text())
+        except (OSError, ValueError) as exc:
+            raise SynthECGError(f"{self.records}: unreadable ({exc})") from exc
+        for split in ("train", "holdout"):
+            before, now = stored.get(split, []), list(getattr(data, f"{split}_ids"))
+            if before != now:
+                added, removed = len(set(now) - set(before)), len(set(before) - set(now))
+                raise SynthECGError(f"--resume: the data changed since {self.records} was written "
+                                    f"({split}: {added} record(s) added, {removed} removed); resume "
+                                    "with the same records or start a new run")
+
+
 def check_compatible(stored: TrainConfig, new: TrainConfig, where: Path) -> None:
     diffs = identity_differences(stored, new)
     if diffs:

@@ -2,10 +2,8 @@
 
 import csv
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +45,12 @@ def assert_tensors_equal(a, b, path=""):
         assert a == b, path
 
 
+def p2p(**overrides):
+    """The configuration of the pulse2pulse_run fixture."""
+    return tiny(**{**dict(model="pulse2pulse", eval_every=1, sample_every=2, eval_samples=6, ema=0.5),
+                   **overrides})
+
+
 @pytest.fixture(scope="module")
 def data():
     return MemoryData()
@@ -55,7 +59,7 @@ def data():
 @pytest.fixture(scope="module")
 def pulse2pulse_run(tmp_path_factory, data):
     out = tmp_path_factory.mktemp("p2p") / "run"
-    config = tiny(model="pulse2pulse", steps=2, eval_every=1, sample_every=2, eval_samples=6, ema=0.5)
+    config = p2p(steps=2)
     return out, train(config, out, data=data, progress=False)
 
 
@@ -118,18 +122,22 @@ def test_resume_equals_uninterrupted_run(tmp_path):
     assert [int(r["epoch"]) for r in rows(parts)] == [0, 1]
 
 
-def test_resume_with_another_model_or_config_is_refused(tmp_path, data):
-    out = tmp_path / "run"
-    train(tiny(steps=1), out, data=data, progress=False)
+def test_resume_with_another_model_or_config_is_refused(pulse2pulse_run, data):
+    out, _ = pulse2pulse_run
+    before = (out / "checkpoints" / "state.pt").read_bytes()
     with pytest.raises(SynthECGError, match="already holds a training run"):
-        train(tiny(steps=2), out, data=data, progress=False)
-    for other, named in ((tiny(steps=2, model_size=6), "model_size"),
-                         (tiny(steps=2, model="pulse2pulse"), "model"),
-                         (tiny(steps=2, lr=2e-4), "lr")):
+        train(p2p(steps=3), out, data=data, progress=False)
+    for other, named in ((p2p(steps=3, model_size=6), r"\(model_size 5 -> 6\)"),
+                         (p2p(steps=3, model="wavegan"), r"\(model 'pulse2pulse' -> 'wavegan'\)"),
+                         (p2p(steps=3, lr=2e-4), r"\(lr 0.0001 -> 0.0002\)")):
         with pytest.raises(SynthECGError, match=named) as info:
             train(other, out, resume=True, data=data, progress=False)
         assert "\n" not in str(info.value) and "--resume" in str(info.value)
-    assert state(out)["step"] == 1
+    more = MemoryData(n_train=13)  # a record added to the data since the run started
+    more.train_ids[-1] = "added-record"
+    with pytest.raises(SynthECGError, match="data changed .* 1 record.s. added"):
+        train(p2p(steps=3), out, resume=True, data=more, progress=False)
+    assert (out / "checkpoints" / "state.pt").read_bytes() == before
 
 
 def test_too_few_records_for_a_batch_is_an_error(tmp_path):
@@ -170,8 +178,13 @@ def test_two_processes_equal_one(tmp_path):
     """torchrun, 2 CPU processes (gloo) x batch 2 == 1 process x batch 4: gradients are averaged."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     one, two = tmp_path / "one", tmp_path / "two"
-    subprocess.run([sys.executable, str(WORKER), str(one), "wavegan", "1", "4"], check=True, env=env,
-                   timeout=300, capture_output=True)
+    # The reference in this process: the worker's own config, on the same data.
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_ddp_worker", WORKER)
+    worker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(worker)
+    worker.run(str(one), "wavegan", 1, 4)
     done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
                            "--nproc-per-node", "2", str(WORKER), str(two), "wavegan", "1", "4"],
                           env=env, timeout=300, capture_output=True, text=True)
