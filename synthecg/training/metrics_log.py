@@ -24,7 +24,7 @@ COLUMNS = ("step", "epoch", "critic_loss", "generator_loss", "wasserstein", "gra
 class MetricsLog:
     def __init__(self, csv_path: Path, tensorboard_dir: Path, start_step: int):
         self.csv_path = csv_path
-        if start_step > 0 and csv_path.is_file():
+        if csv_path.is_file():  # a resumed run (or one restarted before its first checkpoint)
             self._truncate(start_step)
         new = not csv_path.is_file()
         self._fh = open(csv_path, "a", newline="")
@@ -34,7 +34,7 @@ class MetricsLog:
             self._fh.flush()
         from torch.utils.tensorboard import SummaryWriter
 
-        self._tb = SummaryWriter(str(tensorboard_dir), purge_step=start_step + 1 if start_step else None)
+        self._tb = SummaryWriter(str(tensorboard_dir), purge_step=start_step + 1)
 
     def _truncate(self, start_step: int) -> None:
         with open(self.csv_path, newline="") as fh:

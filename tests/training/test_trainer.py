@@ -202,3 +202,19 @@ def test_two_processes_equal_one(tmp_path):
             torch.testing.assert_close(b[part][key], value, rtol=0, atol=1e-4)
     loss = lambda run: [r["critic_loss"] for r in csv.DictReader(open(run / "metrics.csv"))]  # noqa: E731
     np.testing.assert_allclose(np.float64(loss(one)), np.float64(loss(two)), rtol=1e-5)
+
+
+def test_early_stop_and_time_limit(tmp_path, data, monkeypatch):
+    from synthecg.training import loop
+    from synthecg.training.fidelity import FidelityProxy
+
+    scores = iter([3.0, 3.5, 1.0])  # the second evaluation is worse: patience 1 stops there
+    monkeypatch.setattr(loop, "fidelity_proxy", lambda *a, **k: FidelityProxy(next(scores), {}, 0.0))
+    result = train(tiny(steps=10, eval_every=1, patience=1), tmp_path / "early", data=data, progress=False)
+    assert (result.step, result.early_stopped, result.best_step, result.best_score) == (2, True, 1, 3.0)
+    assert state(tmp_path / "early")["step"] == 2 and state(tmp_path / "early")["stale_evals"] == 1
+    best = torch.load(tmp_path / "early" / "checkpoints" / "best.pt", weights_only=True)
+    assert best["training_step"] == 1
+    result = train(tiny(steps=10, time_limit=1e-6), tmp_path / "timed", data=data, progress=False)
+    assert (result.step, result.timed_out, result.early_stopped) == (1, True, False)
+    assert state(tmp_path / "timed")["step"] == 1
