@@ -367,9 +367,19 @@ class _Trainer:
         if self.dist.world > 1:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
+            import inspect
+            import warnings
+
             ids = [device.index] if device.type == "cuda" else None
-            self.generator_ddp = DDP(generator, device_ids=ids, broadcast_buffers=False)
-            self.critic_ddp = DDP(critic, device_ids=ids, broadcast_buffers=False)
+            # The only buffers are constant (UpsampleConv1d's summing matrices): no syncing.
+            sync = ({"forward_sync_buffers": False}
+                    if "forward_sync_buffers" in inspect.signature(DDP).parameters
+                    else {"broadcast_buffers": False})
+            # The critic's (1, n) linear weight gets a (1, 1)-strided gradient: equal memory
+            # order, but DDP warns about the stride of the size-1 axis on every run.
+            warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
+            self.generator_ddp = DDP(generator, device_ids=ids, **sync)
+            self.critic_ddp = DDP(critic, device_ids=ids, **sync)
         else:
             self.generator_ddp, self.critic_ddp = generator, critic
         self.n_shuffles = len(critic.shuffles)
