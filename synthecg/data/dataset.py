@@ -152,7 +152,7 @@ class StreamingWindowDataset(torch.utils.data.Dataset):
         for fi, items in by_file.items():
             windows = self._windows(fi, [row for _, row in items])
             if len(windows.rows) != len(items):
-                k, reason = windows.skipped[0]
+                k, reason = windows.skipped[0] if windows.skipped else (0, "rows missing")
                 raise SynthECGError(f"{self.files[fi].path}: row {items[k][1]} became unusable "
                                     f"after indexing ({reason}); the data changed under the run")
             # numpy, single-threaded: torch's intra-op threads cost more than they save on
