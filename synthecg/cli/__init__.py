@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     if not debug:  # library warnings (e.g. a corrected header gain) as one line each
         warnings.formatwarning = _one_line_warning
     try:
-        cli.main(args=args, prog_name="synthecg", standalone_mode=False)
+        # A command's click.exceptions.Exit(code) comes back as the return value here.
+        code = cli.main(args=args, prog_name="synthecg", standalone_mode=False)
     except SynthECGError as exc:
         if debug:
             raise
@@ -43,4 +44,4 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    return 0
+    return code if isinstance(code, int) else 0

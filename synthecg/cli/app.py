@@ -24,13 +24,16 @@ def cli(debug: bool) -> None:
               help="Model name, checkpoint file or training run folder.")
 @click.option("--format", "file_format", type=click.Choice(["npy", "npz", "hdf5"]), default="npy",
               show_default=True, help="Shard file format.")
+@click.option("--hdf5-compression", type=click.Choice(["none", "lzf", "gzip"]), default="none",
+              show_default=True, help="HDF5 shards: none (fastest to read) or compressed.")
 @click.option("--batch-size", type=int, default=None, help="ECGs per forward pass (speed only).")
 @click.option("--shard-size", type=int, default=1000, show_default=True, help="ECGs per shard file.")
 @click.option("--leads", type=click.Choice(["8", "12"]), default="12", show_default=True,
               help="12 standard leads, or the 8 independent ones (I, II, V1-V6).")
 @click.option("--device", default=None, help="cpu or cuda (default: cuda when available).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def generate(n, seed, out, model, file_format, batch_size, shard_size, leads, device, quiet):
+def generate(n, seed, out, model, file_format, hdf5_compression, batch_size, shard_size, leads,
+             device, quiet):
     """Generate N synthetic 10-s ECGs (µV, int16, 500 Hz) into a folder of shards.
 
     Resumable: after an interruption, the same command skips complete shards. Under
@@ -44,7 +47,8 @@ def generate(n, seed, out, model, file_format, batch_size, shard_size, leads, de
     result = generate_to_folder(out, n, seed=seed, model=model, leads=int(leads),
                                 file_format=file_format, shard_size=shard_size,
                                 batch_size=batch_size, device=device,
-                                progress=False if quiet else None)
+                                progress=False if quiet else None,
+                                hdf5_compression=hdf5_compression)
     if _is_rank_zero():
         seconds = time.perf_counter() - started
         shards = result.manifest["shards"]
@@ -130,6 +134,54 @@ def measure_command(path, out, batch_size, overwrite, quiet):
     n = measure_to_csv(path, out, batch_size=batch_size, overwrite=overwrite,
                        progress=False if quiet else None)
     click.echo(f"measured {n} ECGs into {out}")
+
+
+@cli.command("train")
+@click.option("--model", type=click.Choice(["pulse2pulse", "wavegan"]), default=None,
+              help="Architecture (default pulse2pulse).")
+@click.option("--data", "data_path", type=click.Path(), default=None,
+              help="Folder or file of ECGs to train on (anything `synthecg info` reads).")
+@click.option("--filter", "data_filter", default=None,
+              help="Train only on 'normal' (sinus rhythm) or comma-separated SNOMED codes.")
+@click.option("--out", "out", type=click.Path(), required=True, help="Run directory.")
+@click.option("--steps", type=int, default=None, help="Generator steps to train for.")
+@click.option("--epochs", type=float, default=None, help="Or: passes over the training records.")
+@click.option("--model-size", type=int, default=None, help="Network width d (paper: 50).")
+@click.option("--batch-size", type=int, default=None, help="Global batch (default 32).")
+@click.option("--seed", type=int, default=None, help="Seed of every random draw (default 0).")
+@click.option("--device", default=None, help="cpu, cuda or cuda:K (default: cuda when available).")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
+@click.option("--config", "config_file", type=click.Path(), default=None,
+              help="TOML file of TrainConfig fields (and a [data] table); options override it.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def train_command(model, data_path, data_filter, out, steps, epochs, model_size, batch_size, seed,
+                  device, resume, config_file, quiet):
+    """Train a GAN (WGAN-GP) on your ECGs into a run directory for `generate --model RUN_DIR`.
+
+    Under `torchrun --nproc-per-node P -m synthecg train ...` the processes share each batch
+    (DistributedDataParallel). SIGTERM or Ctrl-C writes a checkpoint; --resume continues.
+    """
+    from ..errors import SynthECGError
+    from ..training import configure, train
+
+    if steps is not None and epochs is not None:
+        raise SynthECGError("--steps and --epochs: give one or the other")
+    config = configure(out, resume=resume, file=config_file, model=model, data_path=data_path,
+                       data_filter=data_filter, steps=steps, epochs=epochs, model_size=model_size,
+                       batch_size=batch_size, seed=seed, device=device)
+    result = train(config, out, resume=resume, progress=False if quiet else None,
+                   echo=lambda line: click.echo(line, err=True))
+    if not _is_rank_zero():
+        return
+    best = "" if result.best_score is None else \
+        f"; best fidelity proxy {result.best_score:.3f} at step {result.best_step}"
+    if result.interrupted:
+        click.echo(f"interrupted ({result.interrupted}) at step {result.step}/{result.steps}: "
+                   f"checkpoint written; run the same command with --resume to continue", err=True)
+        raise click.exceptions.Exit(130)
+    stopped = " (early stop)" if result.early_stopped else " (time limit)" if result.timed_out else ""
+    click.echo(f"trained {result.step}/{result.steps} steps{stopped} in {result.seconds:.0f} s{best}")
+    click.echo(f"run directory: {out} (synthecg generate --model {out} ...)")
 
 
 def _is_rank_zero() -> bool:

@@ -156,13 +156,18 @@ class PhaseShuffle(nn.Module):
         super().__init__()
         self.shift_factor = shift_factor
 
-    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None,
+                shifts: torch.Tensor | None = None) -> torch.Tensor:
+        """``shifts`` (batch,) integers in [-shift_factor, shift_factor], when given, replace
+        the random draw (the trainer draws them per sample index, so a batch split across
+        processes shifts each sample as the whole batch in one process would)."""
         n = self.shift_factor
         if n == 0 or not self.training:
             return x
         batch, channels, length = x.shape
-        shifts = torch.randint(-n, n + 1, (batch,), generator=generator,
-                               device=generator.device if generator is not None else "cpu")
+        if shifts is None:
+            shifts = torch.randint(-n, n + 1, (batch,), generator=generator,
+                                   device=generator.device if generator is not None else "cpu")
         shifts = shifts.to(x.device)
         padded = F.pad(x, (n, n), mode="reflect")
         # out[t] = padded[n + t - shift]: a right shift by `shift`, reflected at the edges.
@@ -204,9 +209,12 @@ class WaveGANCriticBody(nn.Module):
         self.shuffles = nn.ModuleList(PhaseShuffle(config.shift_factor) for _ in range(len(convs) - 1))
         self.fc = nn.Linear(c_in * n, 1)
 
-    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None,
+                shifts: torch.Tensor | None = None) -> torch.Tensor:
+        """``shifts``: optional (len(self.shuffles), batch) phase-shuffle shifts (see PhaseShuffle)."""
         for i, conv in enumerate(self.convs):
             x = F.leaky_relu(conv(x), negative_slope=self.alpha)
             if i < len(self.shuffles):
-                x = self.shuffles[i](x, generator=generator)
+                x = self.shuffles[i](x, generator=generator,
+                                     shifts=None if shifts is None else shifts[i])
         return self.fc(x.flatten(1))

@@ -1,0 +1,266 @@
+"""The training configuration: one dataclass, overridden by a TOML file and then by CLI options.
+
+Resolution order (later wins): the defaults below (the DeepFake-ECG paper's WGAN-GP settings),
+a TOML file (``--config FILE``; top-level keys are :class:`TrainConfig` fields, a ``[data]``
+table holds :class:`~synthecg.data.DataConfig` fields), then command-line options. Unknown
+keys are refused with one line, so a typo never silently trains with a default. The resolved
+config is saved as ``RUN_DIR/config.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..data.dataset import DataConfig
+from ..errors import SynthECGError
+from ..leads import INDEPENDENT_8
+
+MODELS = ("pulse2pulse", "wavegan")
+CONFIG_FORMAT = "synthecg.train-config"
+
+# Fields that define *what* is trained: a run may only be resumed with the same values.
+# The rest (how long, how often to log, where) may change between a run and its resumption.
+IDENTITY_FIELDS = ("model", "model_size", "batch_size", "lr", "betas", "n_critic", "gp_lambda",
+                   "seed", "ema", "amp", "eval_samples")
+IDENTITY_DATA_FIELDS = ("fs", "length", "leads", "scale_uv", "filter", "holdout_fraction", "seed")
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run is configured by (defaults: the paper's WGAN-GP).
+
+    model : "pulse2pulse" (U-Net generator) or "wavegan" (WaveGAN*).
+    model_size : network width d (50 in the paper; 4-16 for CPU runs and tests).
+    data : what to train on (path, fs, length in samples, leads, µV scale, label filter, holdout).
+    steps : generator steps to train for (each after ``n_critic`` critic steps); or
+    epochs : passes over the training records (critic batches), converted to steps; give one.
+    batch_size : ECGs per critic/generator batch, the *global* batch: under torchrun each of P
+        processes takes batch_size / P, so the mathematics do not depend on P.
+    lr, betas : Adam settings for both networks.
+    n_critic : critic steps per generator step.
+    gp_lambda : gradient-penalty weight λ.
+    seed : every random draw derives from (seed, step, role, sample index).
+    checkpoint_every, sample_every, eval_every, log_every : in generator steps (0 = never;
+        a checkpoint is always written at the end and on SIGTERM/Ctrl-C).
+    eval_samples : ECGs generated for the fidelity proxy (fixed noise).
+    patience : stop after this many evaluations without a better fidelity proxy (0 = never).
+    time_limit : stop (with a checkpoint) after this many minutes of this invocation (None = no
+        limit; a scheduler's wall-time or a fixed CPU budget).
+    ema : decay of an exponential moving average of the generator weights (0 = off; e.g.
+        0.999); when on, the saved generator (last.pt, best.pt) is the average.
+    amp : "bf16" for bfloat16 autocast on CUDA ("none" otherwise; ignored on CPU).
+    device : "cpu", "cuda" or "cuda:K"; None = CUDA when available (LOCAL_RANK under torchrun).
+    num_workers : DataLoader worker processes (None = 2 on CUDA, 0 on CPU).
+    """
+
+    model: str = "pulse2pulse"
+    model_size: int = 50
+    data: DataConfig = field(default_factory=lambda: DataConfig(path=""))
+    steps: int | None = None
+    epochs: float | None = None
+    batch_size: int = 32
+    lr: float = 1e-4
+    betas: tuple[float, float] = (0.5, 0.9)
+    n_critic: int = 5
+    gp_lambda: float = 10.0
+    seed: int = 0
+    checkpoint_every: int = 500
+    sample_every: int = 500
+    eval_every: int = 500
+    log_every: int = 10
+    eval_samples: int = 64
+    patience: int = 0
+    time_limit: float | None = None
+    ema: float = 0.0
+    amp: str = "none"
+    device: str | None = None
+    num_workers: int | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.data, dict):
+            self.data = data_config_from_dict(self.data)
+        self.betas = tuple(float(b) for b in self.betas)
+        self.validate()
+
+    def validate(self) -> None:
+        """One-line SynthECGError for the first invalid field."""
+        def bad(name: str, why: str) -> SynthECGError:
+            return SynthECGError(f"training config: {name} {why}")
+
+        if self.model not in MODELS:
+            raise bad("model", f"must be one of {', '.join(MODELS)}, got {self.model!r}")
+        if self.model_size < 5:
+            raise bad("model_size", f"must be at least 5, got {self.model_size}")
+        if self.steps is not None and self.epochs is not None:
+            raise bad("steps/epochs", "give one of them, not both")
+        if self.steps is not None and self.steps < 1:
+            raise bad("steps", f"must be positive, got {self.steps}")
+        if self.epochs is not None and self.epochs <= 0:
+            raise bad("epochs", f"must be positive, got {self.epochs}")
+        for name in ("batch_size", "n_critic", "eval_samples"):
+            if getattr(self, name) < 1:
+                raise bad(name, f"must be positive, got {getattr(self, name)}")
+        for name in ("checkpoint_every", "sample_every", "eval_every", "log_every", "patience"):
+            if getattr(self, name) < 0:
+                raise bad(name, f"must be >= 0, got {getattr(self, name)}")
+        if self.lr <= 0 or self.gp_lambda < 0:
+            raise bad("lr/gp_lambda", "lr must be positive and gp_lambda >= 0")
+        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
+            raise bad("betas", f"must be two numbers in [0, 1), got {self.betas}")
+        if not 0 <= self.ema < 1:
+            raise bad("ema", f"must be 0 (off) or a decay in (0, 1), got {self.ema}")
+        if self.amp not in ("none", "bf16"):
+            raise bad("amp", f"must be 'none' or 'bf16', got {self.amp!r}")
+        if self.seed < 0:
+            raise bad("seed", f"must be >= 0, got {self.seed}")
+        if self.time_limit is not None and self.time_limit <= 0:
+            raise bad("time_limit", f"must be a positive number of minutes, got {self.time_limit}")
+        if self.num_workers is not None and self.num_workers < 0:
+            raise bad("num_workers", f"must be >= 0, got {self.num_workers}")
+        if tuple(self.data.leads) != INDEPENDENT_8:
+            raise bad("data.leads", "must be the 8 independent leads I, II, V1-V6 (the "
+                      "generators and `synthecg generate` produce those)")
+
+    def model_config(self):
+        """The generator/critic configuration this run trains (shape taken from the data)."""
+        from ..models import Pulse2PulseConfig, WaveGANConfig
+
+        cls = Pulse2PulseConfig if self.model == "pulse2pulse" else WaveGANConfig
+        return cls(model_size=self.model_size, channels=len(self.data.leads),
+                   length=int(self.data.length), fs=float(self.data.fs),
+                   scale_uv=float(self.data.scale_uv))
+
+    def to_dict(self) -> dict[str, Any]:
+        values = dataclasses.asdict(self)
+        values["betas"] = list(self.betas)
+        values["data"]["leads"] = list(self.data.leads)
+        return values
+
+    def to_json(self) -> str:
+        return json.dumps({"format": CONFIG_FORMAT, "version": 1, **self.to_dict()}, indent=2,
+                          sort_keys=True) + "\n"
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], source: str = "training config") -> "TrainConfig":
+        values = dict(values)
+        values.pop("format", None)
+        values.pop("version", None)
+        _refuse_unknown(cls, values, source)
+        if "data" in values:
+            if not isinstance(values["data"], dict):
+                raise SynthECGError(f"{source}: 'data' must be a table of data settings")
+            values["data"] = data_config_from_dict(values["data"], source)
+        try:
+            return cls(**values)
+        except TypeError as exc:
+            raise SynthECGError(f"{source}: {exc}") from exc
+
+
+def _refuse_unknown(cls, values: dict[str, Any], source: str) -> None:
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise SynthECGError(f"{source}: unknown key(s) {', '.join(unknown)} "
+                            f"(known: {', '.join(sorted(known))})")
+
+
+def data_config_from_dict(values: dict[str, Any], source: str = "training config") -> DataConfig:
+    values = dict(values)
+    _refuse_unknown(DataConfig, values, f"{source} [data]")
+    if "leads" in values:
+        values["leads"] = tuple(values["leads"])
+    if "path" in values and values["path"] is not None:
+        values["path"] = str(values["path"])
+    try:
+        return DataConfig(**{"path": "", **values})
+    except TypeError as exc:
+        raise SynthECGError(f"{source} [data]: {exc}") from exc
+
+
+def read_toml(path: str | os.PathLike) -> dict[str, Any]:
+    """The contents of a TOML config file as a dict (one-line error if unreadable)."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise SynthECGError(f"{path}: config file not found") from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SynthECGError(f"{path}: not a readable TOML config ({exc})") from exc
+
+
+def resolve_config(file: str | os.PathLike | None = None, base: TrainConfig | None = None,
+                   **overrides: Any) -> TrainConfig:
+    """``base`` (default: the defaults), then the TOML ``file``, then ``overrides``.
+
+    Override keys are TrainConfig fields, or ``data_<field>`` / ``data`` dict for data fields;
+    None values are ignored (an option the user did not give).
+    """
+    values = base.to_dict() if base is not None else TrainConfig(data=DataConfig(path="")).to_dict()
+    if file is not None:
+        loaded = read_toml(file)
+        _refuse_unknown(TrainConfig, loaded, str(file))
+        data = loaded.pop("data", {})
+        if not isinstance(data, dict):
+            raise SynthECGError(f"{file}: 'data' must be a [data] table")
+        _refuse_unknown(DataConfig, data, f"{file} [data]")
+        values.update(loaded)
+        values["data"].update(data)
+        if "steps" in loaded and "epochs" not in loaded:
+            values["epochs"] = None
+        if "epochs" in loaded and "steps" not in loaded:
+            values["steps"] = None
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key.startswith("data_"):
+            values["data"][key[5:]] = value
+        else:
+            values[key] = value
+        if key == "steps":
+            values["epochs"] = None
+        elif key == "epochs":
+            values["steps"] = None
+    if values["data"].get("path"):
+        values["data"]["path"] = str(Path(values["data"]["path"]).expanduser().resolve())
+    return TrainConfig.from_dict(values, str(file) if file else "training config")
+
+
+def identity_differences(stored: TrainConfig, new: TrainConfig) -> list[str]:
+    """Names of the fields that make ``new`` a different training than ``stored``."""
+    diffs = [name for name in IDENTITY_FIELDS if getattr(stored, name) != getattr(new, name)]
+    diffs += [f"data.{name}" for name in IDENTITY_DATA_FIELDS
+              if getattr(stored.data, name) != getattr(new.data, name)]
+    if Path(stored.data.path or ".").resolve() != Path(new.data.path or ".").resolve():
+        diffs.append("data.path")
+    return diffs
+
+
+def configure(out: str | os.PathLike, resume: bool = False, file: str | os.PathLike | None = None,
+              **overrides: Any) -> TrainConfig:
+    """The config of a ``synthecg train`` invocation: with ``resume``, the run's own
+    ``config.json`` is the base (so ``--resume`` alone continues it), then ``file``, then
+    ``overrides`` (None = not given)."""
+    base = None
+    stored = Path(out) / "config.json"
+    if resume and stored.is_file():
+        try:
+            base = TrainConfig.from_dict(json.loads(stored.read_text()), str(stored))
+        except ValueError as exc:
+            if isinstance(exc, SynthECGError):
+                raise
+            raise SynthECGError(f"{stored}: not a readable training config ({exc})") from exc
+    config = resolve_config(file, base=base, **overrides)
+    if not config.data.path:
+        raise SynthECGError("--data: give the folder or file of ECGs to train on "
+                            "(or data.path in --config)")
+    return config
