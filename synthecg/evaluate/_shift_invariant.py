@@ -26,6 +26,7 @@ from ..ecg import ECGBatch
 
 BEAT_FS = 100.0          # median beats are averaged down to this rate (Hz): shape, not noise
 RHYTHM_WEIGHT = 0.25     # share of the embedding's variance given to rhythm (beats get 1)
+RHYTHM_CLIP = 3.0        # rhythm z-scores are clipped to +-this
 BAND_HZ = (0.5, 40.0)    # band of the cross-correlation: no baseline wander, no mains/EMG noise
 LAG_GRID = 1000          # coarse shift grid of the cross-correlation (10 ms steps over 10 s)
 REFINE_SAMPLES = 5       # the best coarse shift is refined to 1 sample within +-this many
@@ -41,8 +42,9 @@ def rhythm_beats(batch: ECGBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     Returns ``(beats, rr_ms, rr_cv)``: beats float32 mV (n, leads, window) from
     :func:`synthecg.measure.median_beats`, rr_ms (n,) the median RR interval and rr_cv (n,) the
-    RR variability: median absolute difference of successive RR intervals over the median RR
-    (a robust, dimensionless RMSSD), NaN where fewer than 3 beats.
+    RR variability: median absolute deviation of the RR intervals over their median (robust to
+    the one or two intervals a circular shift or a padded gap spoils), NaN where fewer than 3
+    beats.
     """
     from ..measure import median_beats
     from ..measure.delineation import detect_beats
@@ -64,7 +66,8 @@ def rhythm_beats(batch: ECGBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                 # robust: a circular shift or a missed beat spoils one or two intervals, which
                 # must not move a record far from itself in the embedding
                 intervals = np.diff(peaks).astype(np.float64)
-                cv[i] = np.median(np.abs(np.diff(intervals))) / np.median(intervals)
+                middle = np.median(intervals)
+                cv[i] = np.median(np.abs(intervals - middle)) / middle
         return beats, rr, cv
 
     size = max(1, min(256, -(-n // (2 * (os.cpu_count() or 1)))))
@@ -119,7 +122,10 @@ class BeatEmbedding:
         """Float64 array (n, dim)."""
         b, r = self._raw(beats, rr_ms, rr_cv)
         b = np.nan_to_num((b - self.beat_mean) / self.beat_scale)
-        r = np.nan_to_num((r - self.rhythm_mean) / self.rhythm_sd) * np.sqrt(RHYTHM_WEIGHT / r.shape[1])
+        # z-scores clipped at +-RHYTHM_CLIP: one odd rhythm value (a padded gap, a missed beat)
+        # must not outweigh the beats that identify the person
+        z = np.clip(np.nan_to_num((r - self.rhythm_mean) / self.rhythm_sd), -RHYTHM_CLIP, RHYTHM_CLIP)
+        r = z * np.sqrt(RHYTHM_WEIGHT / r.shape[1])
         return np.hstack([b, r])
 
 
