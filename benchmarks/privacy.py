@@ -1,10 +1,10 @@
 """Time of ``synthecg.evaluate.privacy_audit`` (stages, peak RSS) on real and generated ECGs.
 
-Real: cinc2021-samples + LUDB + CODE-15 from ../shared/data (500 Hz, 5000 samples, the 8
+Real: cinc2021-samples + LUDB + CODE-15 + cinc2020-samples (416 ECGs) from ../shared/data (500 Hz, 5000 samples, the 8
 independent leads), split at random (seed 0) into train and holdout. Synthetic: the published
 generator's ECGs (``synthecg.generate``, seed 0), cached in ``--cache`` because generating
 thousands on a shared CPU takes longer than the audit; with ``--tile`` the generated set is
-repeated with circular shifts and 10 µV noise up to ``-n`` ECGs (timing only: those copies
+repeated with circular shifts and +-10 µV noise up to ``-n`` ECGs (timing only: those copies
 are near-duplicates of each other, not of real people).
 
     python benchmarks/privacy.py [--quick] [-n 2000] [--train 150] [--holdout 50] [--tile]
@@ -35,7 +35,7 @@ def real_pool() -> ECGBatch:
 
     return ECGBatch.concat([io.read(DATA / name, fs=500, length=5000, leads=INDEPENDENT_8)
                             .to_units("mV") for name in ("cinc2021-samples", "ludb",
-                                                         "code15-subset")])
+                                                         "code15-subset", "cinc2020-samples")])
 
 
 def synthetic_set(n: int, cache: Path, tile: bool) -> ECGBatch:
@@ -51,15 +51,18 @@ def synthetic_set(n: int, cache: Path, tile: bool) -> ECGBatch:
         cache.mkdir(parents=True, exist_ok=True)
         np.save(path, signals)
         print(f"generated {base_n} ECGs in {time.perf_counter() - t0:.0f} s (cached in {path})")
-    batch = ECGBatch(signals, 500.0, INDEPENDENT_8, "uV").to_units("mV")
-    if len(batch) >= n:
-        return batch[:n]
+    # kept as int16 µV, as generated (a float32 mV copy of 10,000 ECGs would be 1.6 GB)
+    if len(signals) >= n:
+        return ECGBatch(signals[:n], 500.0, INDEPENDENT_8, "uV")
     rng = np.random.default_rng(0)
-    parts = [batch.signals]
-    while sum(len(p) for p in parts) < n:
-        shifted = np.roll(batch.signals, int(rng.integers(1, 5000)), axis=-1)
-        parts.append(shifted + rng.normal(0, 0.01, shifted.shape).astype(np.float32))
-    return ECGBatch(np.concatenate(parts)[:n], 500.0, INDEPENDENT_8, "mV")
+    out = np.empty((n, *signals.shape[1:]), dtype=np.int16)
+    for start in range(0, n, len(signals)):
+        part = signals[: min(len(signals), n - start)]
+        if start:
+            part = np.roll(part, int(rng.integers(1, signals.shape[-1])), axis=-1)
+            part = part + rng.integers(-10, 11, part.shape, dtype=np.int16)
+        out[start:start + len(part)] = part
+    return ECGBatch(out, 500.0, INDEPENDENT_8, "uV")
 
 
 def main() -> None:

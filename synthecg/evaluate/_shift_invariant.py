@@ -37,8 +37,12 @@ def _chunks(n: int, size: int):
         yield start, min(n, start + size)
 
 
-def rhythm_beats(batch: ECGBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def rhythm_beats(batch: ECGBatch, known: tuple | None = None,
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Median beats and rhythm of every ECG, computed in threads (numpy/scipy release the GIL).
+
+    ``known``: the ``(beats, rr_ms, n_beats)`` that :func:`synthecg.measure.median_beats`
+    returned for this batch, when the caller has them (then only the RR variability is computed).
 
     Returns ``(beats, rr_ms, rr_cv)``: beats float32 mV (n, leads, window) from
     :func:`synthecg.measure.median_beats`, rr_ms (n,) the median RR interval and rr_cv (n,) the
@@ -55,7 +59,10 @@ def rhythm_beats(batch: ECGBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     def work(bounds):
         start, stop = bounds
         part = batch[start:stop]
-        beats, rr, _ = median_beats(part)
+        if known is None:
+            beats, rr, _ = median_beats(part)
+        else:
+            beats, rr = known[0][start:stop], known[1][start:stop]
         cv = np.full(stop - start, np.nan)
         for i in range(stop - start):
             # the fine-scale derivative that detect_beats uses ignores baseline wander, so the
@@ -144,16 +151,17 @@ def band_spectra(batch: ECGBatch, band_hz: tuple[float, float] = BAND_HZ,
     leads their Pearson correlation at each shift. A lead with no energy in the band stays zero.
     """
     stop = len(batch) if stop is None else stop
-    x = batch.signals[start:stop].astype(np.float64)
-    x = np.nan_to_num(x)
+    # float32 in, complex64 out (numpy >= 2 transforms in single precision): correlations do
+    # not need more, and it halves time and memory. Samples are finite (the audit checks).
+    x = batch.signals[start:stop]
+    x = x.astype(np.float32) if x.dtype != np.float32 else x
     n_samples = x.shape[-1]
     duration = n_samples / batch.fs
     lo = max(1, int(np.ceil(band_hz[0] * duration)))
     hi = min(n_samples // 2 - 1, int(np.floor(band_hz[1] * duration)))
     spec = np.fft.rfft(x, axis=-1)[..., lo:hi + 1]
     norm = np.sqrt((np.abs(spec) ** 2).sum(axis=-1, keepdims=True))
-    out = np.divide(spec, norm, out=np.zeros_like(spec), where=norm > 0)
-    return out.astype(np.complex64)  # half the memory; correlations need no more precision
+    return np.divide(spec, norm, out=np.zeros_like(spec), where=norm > 0)
 
 
 def band_offset(batch: ECGBatch, band_hz: tuple[float, float] = BAND_HZ) -> int:
