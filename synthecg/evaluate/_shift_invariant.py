@@ -198,7 +198,7 @@ def max_shift_similarity(cross: np.ndarray, lo: int, n_samples: int,
     cross = cross.reshape(-1, cross.shape[-1])
     bins = cross.shape[-1]
     grid = max(lag_grid, 2 * (lo + bins) + 2)
-    padded = np.zeros((cross.shape[0], grid // 2 + 1), dtype=np.complex128)
+    padded = np.zeros((cross.shape[0], grid // 2 + 1), dtype=np.complex64)
     padded[:, lo:lo + bins] = cross
     # irfft gives (2/grid) Re sum_k P_k e^{2 pi i k j / grid}; the correlation is Re sum_k P_k ...
     curve = np.fft.irfft(padded, n=grid, axis=-1) * (grid / 2.0)
@@ -209,11 +209,13 @@ def max_shift_similarity(cross: np.ndarray, lo: int, n_samples: int,
     k = np.arange(lo, lo + bins)
     # e^{2 pi i k (c + o) / N} = e^{2 pi i k c / N} e^{2 pi i k o / N}: one exp per pair and bin,
     # then a small matrix product for the 2R+1 offsets
-    turned = cross * np.exp(2j * np.pi * centre[:, None] * k[None, :] / n_samples)
-    steps = np.exp(2j * np.pi * offsets[:, None] * k[None, :] / n_samples)     # (2R+1, bins)
+    # phases reduced modulo n_samples first so float32 keeps them exact enough
+    turned = cross * np.exp((2j * np.pi / n_samples)
+                            * ((centre[:, None] * k[None, :]) % n_samples)).astype(np.complex64)
+    steps = np.exp(2j * np.pi * offsets[:, None] * k[None, :] / n_samples).astype(np.complex64)
     fine = np.real(turned @ steps.T)                                           # (pairs, 2R+1)
     pick = np.argmax(fine, axis=-1)
-    similarity = np.maximum(fine[rows, pick], curve[rows, best])
+    similarity = np.minimum(np.maximum(fine[rows, pick], curve[rows, best]), 1.0)  # float32 rounding
     # the peak at lag t means b[i + t] ~ a[i], i.e. a ~ np.roll(b, -t)
     shift = (-(centre + offsets[pick]) % n_samples).astype(np.int64)
     return similarity.reshape(shape), shift.reshape(shape)
