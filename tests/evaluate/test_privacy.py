@@ -157,3 +157,6 @@ def test_bad_input_is_one_line(pool):
         privacy_audit(train, holdout, short)
     with pytest.raises(SynthECGError, match="synthetic: no ECGs"):
         privacy_audit(train, holdout, train[:0])
+    one = privacy_audit(train, holdout, pool["other"][:1])     # small, but a valid question
+    assert one.sizes["synthetic"] == 1 and one.verdict in ("pass", "inconclusive")
+    assert "density ratio" not in one.mia                      # no density from one ECG
