@@ -160,3 +160,14 @@ def test_bad_input_is_one_line(pool):
     one = privacy_audit(train, holdout, pool["other"][:1])     # small, but a valid question
     assert one.sizes["synthetic"] == 1 and one.verdict in ("pass", "inconclusive")
     assert "density ratio" not in one.mia                      # no density from one ECG
+
+
+def test_importing_the_audit_stays_light():
+    import subprocess
+    import sys
+
+    code = ("import sys, synthecg.evaluate; "
+            "print(sorted(m for m in ('torch', 'scipy', 'pandas', 'sklearn', 'matplotlib') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
