@@ -452,7 +452,7 @@ def _beats(batch: ECGBatch, known=None):
     import hashlib
 
     if known is not None:
-        beats, rr, counts = known
+        beats, rr, _ = known
         if len(beats) != len(batch) or beats.shape[1] != batch.n_leads:
             raise SynthECGError(f"median_beats: {beats.shape} does not match the batch's "
                                 f"{len(batch)} ECGs x {batch.n_leads} leads")
