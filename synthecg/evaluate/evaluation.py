@@ -141,14 +141,14 @@ class EvaluationResult:
 
 def evaluate(real_train, synthetic, real_holdout=None, *, seed: int = 0, fs: float | None = None,
              max_synthetic: int | None = None, max_real: int | None = None,
-             holdout_fraction: float | None = None, cache_dir=None,
+             holdout_fraction: float | None = None, real_filter: str | None = None, cache_dir=None,
              progress: bool | None = None) -> EvaluationResult:
     """Evaluate ``synthetic`` ECGs against the real ECGs that trained the generator.
 
     ``real_train`` / ``real_holdout`` / ``synthetic``: ECGBatch, anything ``synthecg.io.read``
     accepts, or a training run directory (``records.json``); see
     :func:`synthecg.evaluate.inputs.prepare_inputs` for fs, leads, length, ``max_*``
-    (subsampling with ``seed``) and ``holdout_fraction``. ``cache_dir``: measurement cache
+    (subsampling with ``seed``), ``holdout_fraction`` and ``real_filter``. ``cache_dir``: measurement cache
     (None = default, False = off). ``progress``: bars on stderr (None = when a terminal).
     Raises SynthECGError (one line) for unusable inputs.
     """
@@ -162,7 +162,7 @@ def evaluate(real_train, synthetic, real_holdout=None, *, seed: int = 0, fs: flo
         started = stage("inputs")
         inputs = prepare_inputs(real_train, synthetic, real_holdout, seed=seed, fs=fs,
                                 max_synthetic=max_synthetic, max_real=max_real,
-                                holdout_fraction=holdout_fraction)
+                                holdout_fraction=holdout_fraction, real_filter=real_filter)
         timings["inputs"] = time.perf_counter() - started
         bar.update(1)
 

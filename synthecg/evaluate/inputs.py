@@ -47,6 +47,7 @@ MIN_ECGS = 10
 DURATION_S = 10.0
 CACHE_ENV = "SYNTHECG_CACHE_DIR"
 RECORDS_FILE = "records.json"
+NORMAL_SNOMED = "426783006"  # sinus rhythm (normal)
 _RATELESS = (".npy", ".csv", ".asc")  # formats that store no rate: io.read assumes 500 Hz
 
 
@@ -121,6 +122,33 @@ def _read_raw(source, name: str, split: str | None = None) -> list[ECGBatch]:
         raise SynthECGError(f"{name}: {exc}") from None
     except (OSError, ValueError) as exc:  # anything a reader did not name: name it here
         raise SynthECGError(f"{name}: {path}: could not be read ({exc})") from None
+
+
+def label_filter(batch: ECGBatch, codes: str) -> np.ndarray:
+    """Boolean (n,): ECGs carrying one of ``codes`` (comma-separated SNOMED-CT codes) in
+    ``meta["labels"]``; ``"normal"`` means sinus rhythm: SNOMED 426783006, or a header comment
+    ``Rhythm: Sinus rhythm`` (LUDB writes its diagnoses as comments, not codes)."""
+    normal = codes.strip().lower() == "normal"
+    wanted = {NORMAL_SNOMED} if normal else {c.strip() for c in codes.split(",") if c.strip()}
+    keep = np.zeros(len(batch), dtype=bool)
+    for k, meta in enumerate(batch.meta):
+        labels = {str(x) for x in (meta.get("labels") or [])}
+        comments = " ".join(str(c) for c in (meta.get("comments") or [])).lower()
+        keep[k] = bool(labels & wanted) or (normal and "rhythm: sinus rhythm" in comments)
+    return keep
+
+
+def _filtered(batches: list[ECGBatch], name: str, codes: str | None, notes: list[str]):
+    if not codes:
+        return batches
+    out, total, kept = [], 0, 0
+    for batch in batches:
+        keep = label_filter(batch, codes)
+        total, kept = total + len(batch), kept + int(keep.sum())
+        if keep.any():
+            out.append(batch[np.flatnonzero(keep)])
+    notes.append(f"{name}: {kept} of {total} ECGs kept by the label filter {codes!r}")
+    return out
 
 
 def _finite(batch: ECGBatch) -> np.ndarray:
@@ -205,14 +233,16 @@ def check_overlap(train: ECGBatch, holdout: ECGBatch) -> None:
 def prepare_inputs(real_train, synthetic, real_holdout=None, *, seed: int = 0,
                    fs: float | None = None, duration_s: float = DURATION_S,
                    max_synthetic: int | None = None, max_real: int | None = None,
-                   holdout_fraction: float | None = None) -> EvaluationInputs:
+                   holdout_fraction: float | None = None,
+                   real_filter: str | None = None) -> EvaluationInputs:
     """Read, harmonise and check the three sets (see the module docstring).
 
     ``fs``: common rate in Hz (default: the synthetic set's). ``max_synthetic`` / ``max_real``:
     subsample larger sets to this many ECGs with ``seed`` (stated in the notes).
     ``holdout_fraction``: without a holdout, hold out this share of ``real_train`` (split
     by ``seed``) so the privacy audit has a reference; a run directory's own holdout list is
-    used when ``real_train`` is one and no holdout is given.
+    used when ``real_train`` is one and no holdout is given. ``real_filter``: keep only real
+    ECGs with these labels (:func:`label_filter`: ``"normal"`` or SNOMED codes).
     """
     if real_holdout is None and is_run_dir(real_train):
         real_holdout = real_train
@@ -220,11 +250,14 @@ def prepare_inputs(real_train, synthetic, real_holdout=None, *, seed: int = 0,
            "train": _read_raw(real_train, "real_train", "train")}
     if real_holdout is not None:
         raw["holdout"] = _read_raw(real_holdout, "real_holdout", "holdout")
+    notes: list[str] = []
+    for name in ("train", "holdout"):
+        if name in raw:
+            raw[name] = _filtered(raw[name], name, real_filter, notes)
     given = {"synthetic": synthetic, "train": real_train, "holdout": real_holdout}
     for name, batches in raw.items():
         if sum(len(b) for b in batches) == 0:
             raise SynthECGError(f"{_arg(name)}: {_describe(given[name])} holds no ECGs")
-    notes: list[str] = []
     target_fs = float(fs) if fs else raw["synthetic"][0].fs
     length = int(round(duration_s * target_fs))
     leads = _common_leads(raw, notes)
