@@ -160,6 +160,9 @@ def evaluate_command(real, holdout, synthetic, out, gate, seed, real_filter, hol
     """Evaluate synthetic ECGs against real ones: fidelity, diversity and a privacy audit,
     written as one self-contained HTML report plus metrics.json."""
     from ..evaluate import evaluate, write_report
+    from ..evaluate.evaluation import check_report_dir
+
+    check_report_dir(out, overwrite)  # refuse before minutes of work, not after
 
     def one(paths):
         return None if not paths else paths[0] if len(paths) == 1 else list(paths)

@@ -195,6 +195,21 @@ def evaluate(real_train, synthetic, real_holdout=None, *, seed: int = 0, fs: flo
                             privacy=priv, timings=timings, cache_hits=hits, seed=seed)
 
 
+def check_report_dir(out_dir, overwrite: bool = False):
+    """The report folder as a Path, refused before any work when it cannot be written:
+    an existing file, a non-empty folder without ``overwrite``, or a missing parent."""
+    from pathlib import Path
+
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise SynthECGError(f"--out: {out} exists and is not a folder")
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise SynthECGError(f"--out: {out} exists and is not empty; pass --overwrite to replace it")
+    if not out.parent.resolve().is_dir():
+        raise SynthECGError(f"--out: folder {out.parent} does not exist")
+    return out
+
+
 def write_report(result: EvaluationResult, out_dir, overwrite: bool = False) -> dict[str, str]:
     """Write ``report.html``, ``metrics.json`` and the figures (PNG) into ``out_dir``.
 
@@ -209,13 +224,7 @@ def write_report(result: EvaluationResult, out_dir, overwrite: bool = False) -> 
     from .figures import build_figures
     from .report import render_html
 
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise SynthECGError(f"--out: {out} exists and is not a folder")
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise SynthECGError(f"--out: {out} exists and is not empty; pass --overwrite to replace it")
-    if not out.parent.resolve().is_dir():
-        raise SynthECGError(f"--out: folder {out.parent} does not exist")
+    out = check_report_dir(out_dir, overwrite)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()

@@ -21,7 +21,7 @@ DISTRIBUTIONS = (("heart_rate", "Heart rate (bpm)"), ("pr_interval", "PR (ms)"),
                  ("qrs_duration", "QRS (ms)"), ("qt_interval", "QT (ms)"),
                  ("qtc_bazett", "QTc Bazett (ms)"), ("p_axis", "P axis (°)"),
                  ("qrs_axis", "QRS axis (°)"), ("t_axis", "T axis (°)"))
-OVERLAY_ECGS = 100     # ECGs per set in the median-beat overlay (thin lines: more adds nothing)
+OVERLAY_ECGS = 50      # ECGs per set in the median-beat overlay (thin lines: more adds nothing)
 PAPER_ECGS = 2         # ECGs per set drawn on ECG paper
 MAX_COPIES_DRAWN = 6
 PNG_DPI = 80
