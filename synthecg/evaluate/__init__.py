@@ -11,6 +11,7 @@ imported inside the functions that need them.
 from .evaluation import EvaluationResult, evaluate, write_report
 from .fidelity import FidelityResult, fidelity
 from .inputs import EvaluationInputs, prepare_inputs
+from .privacy import PrivacyAudit, privacy_audit
 
 __all__ = ["evaluate", "EvaluationResult", "write_report", "EvaluationInputs", "prepare_inputs",
-           "FidelityResult", "fidelity"]
+           "FidelityResult", "fidelity", "PrivacyAudit", "privacy_audit"]
