@@ -74,8 +74,8 @@ class EvaluationResult:
             "fidelity": {"verdict": "flagged" if flags else "ok", "flags": flags,
                          "n_flags": len(flags),
                          "c2st_auc": _find(fid, ("c2st_auc", "auc"), within=("c2st",)),
-                         "plausible_real": _find(fid, ("real",), within=("plausibility",)),
-                         "plausible_synthetic": _find(fid, ("synthetic",), within=("plausibility",))},
+                         "plausible_real": _plausible(fid, "real"),
+                         "plausible_synthetic": _plausible(fid, "synthetic")},
             "diversity": {"verdict": "alarm" if alarm else "ok", "alarm": bool(alarm),
                           "distance_ratio": _find(div, ("pairwise_distance_ratio", "distance_ratio",
                                                         "median_distance_ratio")),
@@ -95,9 +95,11 @@ class EvaluationResult:
         verdict = str(getattr(self.privacy, "verdict", "missing"))
         if verdict != "pass":
             reasons.append(f"privacy verdict is {verdict}")
-        flags = self.fidelity_flags()
+        flags = [f.split(": ", 1)[-1] for f in self.fidelity_flags()]
         if flags:
-            reasons.append(f"fidelity flags (|SMD| > {SMD_FLAG}): {', '.join(flags)}")
+            shown = ", ".join(flags[:5]) + (f" and {len(flags) - 5} more" if len(flags) > 5 else "")
+            reasons.append(f"{len(flags)} fidelity flag{'s' * (len(flags) != 1)} "
+                           f"(|SMD| > {SMD_FLAG}): {shown}")
         return reasons
 
     # --- output ---------------------------------------------------------------------------------
@@ -277,6 +279,16 @@ def fidelity_flags(fid) -> list[str]:
             return []
         mask = (table[smd_col].abs() > SMD_FLAG).fillna(False).to_numpy()
     return [names[i] for i in np.flatnonzero(mask)]
+
+
+def _plausible(fid: dict, side: str):
+    """Share of ``side``'s ECGs passing every plausibility criterion (the "all" row)."""
+    rows = fid.get("plausibility") if isinstance(fid, dict) else None
+    if isinstance(rows, list):
+        for row in rows:
+            if isinstance(row, dict) and row.get("criterion") == "all":
+                return row.get(side)
+    return None
 
 
 def _row_names(table) -> list[str]:

@@ -131,8 +131,8 @@ def controls_rows(privacy) -> dict[str, dict]:
         out[str(name)] = {"verdict": None if data.get("verdict") is None else str(data.get("verdict")),
                           "mia_auc": _number(data.get("mia_auc")),
                           "dcr_closer_to_train": _number(data.get("dcr_closer_to_train")),
-                          "n_copies": _count(data.get("copies")) if not isinstance(data.get("copies"), (int, float))
-                          else int(data.get("copies"))}
+                          "n_copies": (data.get("n_copies") if data.get("copies") is None
+                                       else _count(data.get("copies")))}
     return out
 
 
@@ -210,6 +210,38 @@ def copies_figure(inputs, copies: list[dict]):
     return fig
 
 
+def psd_figure(psd: dict, leads):
+    """Mean log power spectra per lead, real vs synthetic (from the fidelity result)."""
+    from matplotlib.figure import Figure
+
+    if any(psd.get(k) is None for k in ("freqs", "real_log_psd", "synthetic_log_psd")):
+        return None
+    freqs = np.asarray(psd["freqs"], dtype=float)
+    real = np.asarray(psd["real_log_psd"], dtype=float)
+    synth = np.asarray(psd["synthetic_log_psd"], dtype=float)
+    if freqs.size == 0 or real.ndim != 2 or synth.ndim != 2:
+        return None
+    n = min(len(real), len(synth), len(leads))
+    ncols = 4 if n > 3 else n
+    nrows = -(-n // ncols)
+    fig = Figure(figsize=(3.2 * ncols, 2.2 * nrows + 0.5), layout="constrained")
+    axes = fig.subplots(nrows, ncols, sharex=True, squeeze=False)
+    for k in range(nrows * ncols):
+        ax = axes[k // ncols][k % ncols]
+        if k >= n:
+            ax.set_axis_off()
+            continue
+        ax.plot(freqs, np.asarray(real[k], dtype=float), color=REAL_COLOR, label="real")
+        ax.plot(freqs, np.asarray(synth[k], dtype=float), color=SYNTHETIC_COLOR, label="synthetic")
+        ax.set_title(str(leads[k]), fontsize=9, loc="left", fontweight="bold")
+        ax.grid(True, color="0.92")
+    for ax in axes[-1]:
+        ax.set_xlabel("Hz")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside upper center", ncols=2, frameon=False)
+    return fig
+
+
 def build_figures(result) -> dict[str, bytes]:
     """name -> PNG bytes for every figure of the report (names are file stems)."""
     from ..plot import overlay_figure, paper_figure
@@ -225,6 +257,11 @@ def build_figures(result) -> dict[str, bytes]:
     for name, batch in (("real", inputs.train), ("synthetic", inputs.synthetic)):
         for k in range(min(PAPER_ECGS, len(batch))):
             figures[f"ecg_{name}_{k + 1}"] = _png(paper_figure(batch, index=k), dpi=70)
+    psd = getattr(result.fidelity, "psd", None)
+    if isinstance(psd, dict):
+        fig = psd_figure(psd, result.inputs.leads)
+        if fig is not None:
+            figures["psd"] = _png(fig)
     figures["privacy_controls"] = _png(controls_figure(controls_rows(result.privacy)))
     copies = copies_figure(inputs, copies_list(result.privacy))
     if copies is not None:

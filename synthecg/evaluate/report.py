@@ -105,6 +105,49 @@ def _kv_table(tree: dict, skip=(), prefix: str = "") -> str:
     return (f"<table><tr><th>quantity</th><th>value</th></tr>{table}</table>" if rows else "") + "".join(tables)
 
 
+def _fidelity_tables(fid: dict) -> str:
+    """Plausibility, embeddings, classifier test and quality as small readable tables."""
+    out = []
+    plaus = fid.get("plausibility")
+    if isinstance(plaus, list) and plaus:
+        out.append("<h3>Physiological plausibility</h3><p class=note>Share of ECGs inside each "
+                   "stated range or check (ranges in Methods).</p>" + _records_table(plaus))
+    emb = fid.get("embeddings")
+    if isinstance(emb, dict) and emb:
+        keys = ("frechet", "mmd2", "p_value", "precision", "recall", "density", "coverage")
+        rows = [{"metric": k, **{name: (v.get(k) if isinstance(v, dict) else None)
+                                 for name, v in emb.items()}} for k in keys]
+        out.append("<h3>Distances in two embeddings</h3><p class=note>Fréchet distance and MMD² "
+                   "(0 = same distribution; p-value from a permutation test); precision, recall, "
+                   "density, coverage (k = 5 neighbours; 1 = ideal, recall and coverage measure "
+                   "diversity).</p>" + _records_table(rows))
+    c2st = fid.get("c2st")
+    if isinstance(c2st, dict) and c2st.get("auc") is not None:
+        out.append(f"<h3>Classifier two-sample test</h3><p>A classifier trained to tell real from "
+                   f"synthetic reaches a cross-validated ROC AUC of <b>{_fmt(c2st.get('auc'))}</b> "
+                   f"(95 % interval {_fmt(c2st.get('auc_low'))}–{_fmt(c2st.get('auc_high'))}); "
+                   f"0.5 means it cannot tell them apart.</p>")
+        imp = c2st.get("importance")
+        if isinstance(imp, list) and imp:
+            out.append("<p class=note>Features that separate them most:</p>" + _records_table(imp[:8]))
+    quality = fid.get("quality")
+    if isinstance(quality, dict) and quality:
+        out.append("<h3>Measurable ECGs</h3>" + _records_table(
+            [{"set": k, **v} for k, v in quality.items() if isinstance(v, dict)]))
+    return "".join(out)
+
+
+def _diversity_tables(div: dict) -> str:
+    """Scalars at the top level of the diversity result, then its tables."""
+    rows = [{"quantity": k, "value": v} for k, v in div.items()
+            if not isinstance(v, (dict, list))]
+    out = [_records_table(rows)] if rows else []
+    for key, value in div.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict) and len(value) <= 100:
+            out.append(f"<h4>{html.escape(key)}</h4>{_records_table(value)}")
+    return "".join(out)
+
+
 def _card(title: str, verdict: str, lines: list[tuple[str, object]]) -> str:
     klass = VERDICT_CLASS.get(str(verdict), "warn")
     items = "".join(f"<li>{html.escape(k)}: <b>{_fmt(v)}</b></li>" for k, v in lines)
@@ -171,9 +214,17 @@ def render_html(result, figures: dict | None = None) -> str:
     parts.append("<h2 id=fidelity>Fidelity</h2>")
     table = fid.get("table") if isinstance(fid, dict) else None
     if isinstance(table, list) and table:
-        parts.append(f"<h3>Measurement table</h3><p class=note>Rows in red: |standardised mean "
-                     f"difference| &gt; {SMD_FLAG:g}.</p>" + _records_table(table, flags))
-    parts.append("<h3>Other fidelity figures</h3>" + _kv_table(fid, skip=("table",)))
+        globals_ = [r for r in table if r.get("kind") != "amplitude"]
+        amplitudes = [r for r in table if r.get("kind") == "amplitude"]
+        parts.append(f"<h3>Measurement table</h3><p class=note>Real mean ± SD against synthetic; "
+                     f"rows in red: |standardised mean difference| &gt; {SMD_FLAG:g}. KS: "
+                     f"Kolmogorov–Smirnov statistic; Wasserstein in the measurement's unit.</p>"
+                     + _records_table(globals_ or table, flags))
+        if amplitudes and globals_:
+            n_flag = sum(1 for r in amplitudes if r.get("flag"))
+            parts.append(f"<details><summary>Per-lead amplitudes (µV): {len(amplitudes)} rows, "
+                         f"{n_flag} flagged</summary>{_records_table(amplitudes, flags)}</details>")
+    parts.append(_fidelity_tables(fid))
     parts.append("<h3>Distributions</h3>" + _img(figures, "distributions", "distributions of measurements"))
     qt = data["figures"]["qt_rr_fit"]
     parts.append("<h3>QT–RR relationship</h3><div class=pair><figure>"
@@ -187,8 +238,14 @@ def render_html(result, figures: dict | None = None) -> str:
                  f'{data["figures"]["median_beat_ecgs"]["train"]} real, '
                  f'{data["figures"]["median_beat_ecgs"]["synthetic"]} synthetic); thick: their median.</p>')
 
+    if "psd" in figures:
+        parts.append("<h3>Power spectra per lead</h3>" + _img(figures, "psd", "power spectra"))
+    parts.append("<details><summary>All fidelity numbers</summary>"
+                 + _kv_table(fid, skip=("table",)) + "</details>")
+
     # --- diversity -------------------------------------------------------------------------------
-    parts.append("<h2 id=diversity>Diversity</h2>" + _kv_table(div))
+    parts.append("<h2 id=diversity>Diversity</h2>" + _diversity_tables(div)
+                 + "<details><summary>All diversity numbers</summary>" + _kv_table(div) + "</details>")
 
     # --- privacy ---------------------------------------------------------------------------------
     parts.append("<h2 id=privacy>Privacy audit</h2>")
@@ -197,14 +254,23 @@ def render_html(result, figures: dict | None = None) -> str:
                  "control</b> (training ECGs shifted, rescaled and with noise added, posing as "
                  "synthetic: must fail) and a <b>negative control</b> (holdout ECGs posing as "
                  "synthetic: must pass). The verdict can only be <i>pass</i> when both behave.</p>")
-    parts.append(_records_table([{"run": k, **v} for k, v in controls.items()]))
+    if priv.get("reasons"):
+        parts.append("<p>Why this verdict:</p><ul>" + "".join(
+            f"<li>{html.escape(str(r))}</li>" for r in priv["reasons"]) + "</ul>")
+    if priv.get("untested"):
+        parts.append("<p>What this audit could not test:</p><ul>" + "".join(
+            f"<li>{html.escape(str(r))}</li>" for r in priv["untested"]) + "</ul>")
+    if isinstance(priv.get("table"), list):
+        parts.append("<h3>Audit statistics</h3>" + _records_table(priv["table"]))
+    parts.append("<h3>The audit and its controls</h3>"
+                 + _records_table([{"run": k, **v} for k, v in controls.items()]))
     parts.append(_img(figures, "privacy_controls", "audit and controls"))
     if "privacy_copies" in figures:
         parts.append("<h3>Possible copies</h3>" + _img(figures, "privacy_copies", "copies"))
     else:
         parts.append("<p>No synthetic ECG is closer to a training ECG than two different people "
                      "are (no copies to show).</p>")
-    parts.append("<h3>All audit figures</h3>" + _kv_table(priv))
+    parts.append("<details><summary>All audit numbers</summary>" + _kv_table(priv) + "</details>")
 
     # --- ECGs on paper ---------------------------------------------------------------------------
     parts.append("<h2 id=ecgs>ECGs on paper</h2><p class=note>25 mm/s, 10 mm/mV; the first "
