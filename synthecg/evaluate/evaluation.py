@@ -118,9 +118,16 @@ class EvaluationResult:
             "measurement_cache_hits": dict(self.cache_hits),
             "fidelity": self.fidelity.to_dict(),
             "diversity": self.diversity.to_dict(),
-            "privacy": self.privacy.to_dict(),
+            "privacy": self._privacy_dict(),
             "figures": figure_numbers(self),
         })
+
+    def _privacy_dict(self) -> dict:
+        data = dict(self.privacy.to_dict())
+        table = getattr(self.privacy, "table", None)
+        if "table" not in data and table is not None and hasattr(table, "columns"):
+            data["table"] = table  # the audit's statistics, one row each (made JSON-safe below)
+        return data
 
     def to_json(self, path=None, overwrite: bool = False) -> str:
         """The JSON text (strict: no NaN); written atomically to ``path`` when given."""

@@ -149,6 +149,8 @@ def copies_list(privacy) -> list[dict]:
             synth = next((item[k] for k in item if "synth" in str(k).lower()), None)
             train = next((item[k] for k in item if "train" in str(k).lower()), None)
             sim = next((item[k] for k in item if "sim" in str(k).lower() or "corr" in str(k).lower()), None)
+            train = item.get("train_index", train)
+            synth = item.get("synthetic_index", synth)
         elif isinstance(item, (tuple, list, np.ndarray)) and len(item) >= 2:
             synth, train = item[0], item[1]
             sim = item[2] if len(item) > 2 else None
@@ -156,8 +158,10 @@ def copies_list(privacy) -> list[dict]:
             synth, train, sim = item, None, None
         if synth is None:
             continue
+        shift = item.get("shift_samples") if isinstance(item, dict) else None
         out.append({"synthetic": int(synth), "train": None if train is None else int(train),
-                    "similarity": None if sim is None else float(sim)})
+                    "similarity": None if sim is None else float(sim),
+                    "shift_samples": None if shift is None else int(shift)})
     return out
 
 
@@ -200,13 +204,17 @@ def copies_figure(inputs, copies: list[dict]):
                  ("synthetic ECG", inputs.synthetic, copy["synthetic"], SYNTHETIC_COLOR))):
             ax = axes[k][col]
             if 0 <= index < len(batch):
-                ax.plot(t, batch.signals[index, row] / 1000.0, color=color, linewidth=0.6)
+                trace = batch.signals[index, row] / 1000.0
+                if col == 0 and copy.get("shift_samples"):
+                    trace = np.roll(trace, copy["shift_samples"])  # aligned on the synthetic ECG
+                ax.plot(t, trace, color=color, linewidth=0.6)
             sim = "" if copy["similarity"] is None else f", similarity {copy['similarity']:.3f}"
             ax.set_title(f"{name} #{index} (lead {lead}{sim})", fontsize=8, loc="left")
             ax.set_ylabel("mV", fontsize=8)
     for ax in axes[-1]:
         ax.set_xlabel("s")
-    fig.suptitle("Possible copies: the training ECG (left) and the synthetic ECG (right)", fontsize=10)
+    fig.suptitle("Possible copies: the training ECG (left, circularly shifted onto the synthetic "
+                 "one) and the synthetic ECG (right)", fontsize=10)
     return fig
 
 
