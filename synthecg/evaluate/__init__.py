@@ -8,10 +8,6 @@ the figures. ``import synthecg.evaluate`` stays light: torch, scikit-learn and m
 imported inside the functions that need them.
 """
 
-from .evaluation import EvaluationResult, evaluate, write_report
-from .fidelity import FidelityResult, fidelity
-from .inputs import EvaluationInputs, prepare_inputs
-from .privacy import PrivacyAudit, privacy_audit
-
 __all__ = ["evaluate", "EvaluationResult", "write_report", "EvaluationInputs", "prepare_inputs",
-           "FidelityResult", "fidelity", "PrivacyAudit", "privacy_audit"]
+           "DiversityResult", "diversity", "FidelityResult", "fidelity", "PrivacyAudit",
+           "privacy_audit"]

@@ -18,6 +18,7 @@ random network
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -61,6 +62,18 @@ def measurement_matrix(measurements: pd.DataFrame, columns=CLINICAL_FEATURES) ->
     return x
 
 
+def imputed_statistics(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per column of real measurements (n, d) with NaN: the median (0 for a column no ECG
+    has), and the mean and SD after imputing NaN with that median (SD 0 -> 1)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        median = np.nanmedian(x, axis=0)
+    median = np.where(np.isfinite(median), median, 0.0)
+    filled = np.where(np.isfinite(x), x, median)
+    mean, sd = filled.mean(axis=0), filled.std(axis=0)
+    return median, mean, np.where(sd > 0, sd, 1.0)
+
+
 @dataclass
 class ClinicalEmbedding:
     """The clinical embedding fitted on a real set; ``transform`` maps any set into it.
@@ -82,17 +95,7 @@ class ClinicalEmbedding:
     def fit(cls, measurements: pd.DataFrame, beats: np.ndarray,
             n_components: int = BEAT_COMPONENTS) -> "ClinicalEmbedding":
         """Fit on real ``measurements`` (measure() rows) and ``beats`` (n, 8, window) mV."""
-        x = measurement_matrix(measurements)
-        with np.errstate(all="ignore"):
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                median = np.nanmedian(x, axis=0)
-        median = np.where(np.isfinite(median), median, 0.0)  # a column no real ECG has
-        filled = np.where(np.isfinite(x), x, median)
-        mean, sd = filled.mean(axis=0), filled.std(axis=0)
-        sd = np.where(sd > 0, sd, 1.0)
+        median, mean, sd = imputed_statistics(measurement_matrix(measurements))
         flat = _flat_beats(beats)
         ok = np.isfinite(flat).all(axis=1)
         if ok.sum() < 2:
