@@ -8,6 +8,12 @@ the figures. ``import synthecg.evaluate`` stays light: torch, scikit-learn and m
 imported inside the functions that need them.
 """
 
+from .diversity import DiversityResult, diversity
+from .evaluation import EvaluationResult, evaluate, write_report
+from .fidelity import FidelityResult, fidelity
+from .inputs import EvaluationInputs, prepare_inputs
+from .privacy import PrivacyAudit, privacy_audit
+
 __all__ = ["evaluate", "EvaluationResult", "write_report", "EvaluationInputs", "prepare_inputs",
            "DiversityResult", "diversity", "FidelityResult", "fidelity", "PrivacyAudit",
            "privacy_audit"]
