@@ -13,21 +13,17 @@ import pytest
 
 from synthecg import SynthECGError
 
-import _standins
 from _chromium import chromium_binary, render
 
 
 @pytest.fixture(scope="module")
 def result(real_train, real_holdout, synthetic, tmp_path_factory):
-    import synthecg.evaluate.evaluation as evaluation
+    """The real metric functions end to end; two synthetic ECGs are exact training ECGs."""
+    from synthecg.evaluate import evaluate
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(evaluation, "_metric_functions", lambda: (
-            _standins.standin_fidelity, _standins.standin_diversity, _standins.standin_privacy))
-        # two synthetic ECGs are exact training ECGs: the privacy stand-in reports copies
-        leaky = synthetic.__class__.concat([synthetic[:38], real_train[[4, 9]]])
-        yield evaluation.evaluate(real_train, leaky, real_holdout, seed=3,
-                                  cache_dir=tmp_path_factory.mktemp("cache"), progress=False)
+    leaky = synthetic.__class__.concat([synthetic[:38], real_train[[4, 9]]])
+    return evaluate(real_train, leaky, real_holdout, seed=3,
+                    cache_dir=tmp_path_factory.mktemp("cache"), progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +41,17 @@ def test_json_schema_and_numbers(result, report_dir):
     assert set(data) >= {"inputs", "summary", "gate", "timings_s", "measurement_cache_hits",
                          "fidelity", "diversity", "privacy", "figures", "seed"}
     assert data["seed"] == 3 and data["inputs"]["sizes"]["synthetic"]["used"] == 40
-    assert data["summary"]["privacy"] == {"verdict": "fail", "mia_auc": 0.9,
-                                          "dcr_closer_to_train": 0.9, "n_copies": 2}
-    assert [c["train"] for c in data["figures"]["copies_drawn"]] == [4, 9]
-    assert data["gate"]["passed"] is False and data["gate"]["reasons"][0] == "privacy verdict is fail"
+    privacy = data["summary"]["privacy"]
+    assert privacy["verdict"] == result.privacy.verdict != "pass"
+    assert privacy["mia_auc"] == pytest.approx(result.privacy.mia_auc)
+    # the two planted copies are found, drawn, and fail the gate
+    copies = {(c["synthetic"], c["train"]) for c in data["figures"]["copies_drawn"]}
+    assert {(38, 4), (39, 9)} <= copies
+    assert data["gate"]["passed"] is False
+    assert data["gate"]["reasons"][0] == f"privacy verdict is {result.privacy.verdict}"
+    assert data["summary"]["fidelity"]["n_flags"] == len(result.fidelity.flags)
+    assert data["fidelity"]["c2st"]["auc"] == pytest.approx(data["summary"]["fidelity"]["c2st_auc"])
+    assert data["diversity"]["alarm"] == data["summary"]["diversity"]["alarm"]
     assert set(data["timings_s"]) == {"inputs", "measure", "fidelity", "diversity", "privacy"}
     # the QT-RR slope in the JSON is the one of the cached measurements
     table = result.measurements["train"]
@@ -64,7 +67,7 @@ def test_html_is_self_contained(report_dir):
     assert not re.search(r"https?://", page), "the report must not name any URL"
     assert "<script" not in page and "<link" not in page and "@import" not in page and "url(" not in page
     sources = re.findall(r'<img src="([^"]*)"', page)
-    assert len(sources) >= 8  # distributions, QT-RR, beats, 4 ECG pages, controls, copies
+    assert len(sources) >= 9  # distributions, QT-RR, beats, PSD, 4 ECG pages, controls, copies
     from PIL import Image
 
     for src in sources:
