@@ -176,7 +176,7 @@ def max_shift_similarity(cross: np.ndarray, lo: int, n_samples: int,
     cross: complex (..., bins) from :func:`cross_all` or :func:`cross_listed` (band spectra of
     :func:`band_spectra`, ``lo`` the first bin's index, ``n_samples`` the signals' length).
     Returns ``(similarity, shift)`` of shape ``cross.shape[:-1]``: float64 in [-1, 1] and the
-    circular shift in samples that best aligns the second ECG on the first. The maximum is
+    circular shift s in samples with ``np.roll(second, s, axis=-1)`` best matching the first. The maximum is
     searched on a ``lag_grid``-point grid by one inverse FFT per pair, then refined to one
     sample within +-REFINE_SAMPLES of the best grid point.
     """
@@ -200,5 +200,6 @@ def max_shift_similarity(cross: np.ndarray, lo: int, n_samples: int,
     fine = np.real(turned @ steps.T)                                           # (pairs, 2R+1)
     pick = np.argmax(fine, axis=-1)
     similarity = np.maximum(fine[rows, pick], curve[rows, best])
-    shift = ((centre + offsets[pick]) % n_samples).astype(np.int64)
+    # the peak at lag t means b[i + t] ~ a[i], i.e. a ~ np.roll(b, -t)
+    shift = (-(centre + offsets[pick]) % n_samples).astype(np.int64)
     return similarity.reshape(shape), shift.reshape(shape)
