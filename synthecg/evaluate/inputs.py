@@ -160,17 +160,22 @@ def _finite(batch: ECGBatch) -> np.ndarray:
 
 def _harmonise(batches: list[ECGBatch], name: str, fs: float, leads: tuple[str, ...],
                length: int, notes: list[str]) -> tuple[ECGBatch | None, dict[str, int]]:
+    """One harmonised batch from ``batches`` (a list it empties, so each raw batch is freed
+    once harmonised), and the counts read / dropped."""
     from ..data import crop_or_pad, resample
 
     out, read, nan, rates, padded, cropped = [], 0, 0, set(), 0, 0
-    for batch in batches:
+    batches.reverse()
+    while batches:
+        batch = batches.pop()
         read += len(batch)
         keep = _finite(batch)
         nan += int((~keep).sum())
         if not keep.any():
             continue
         batch = batch[np.flatnonzero(keep)] if not keep.all() else batch
-        batch = batch.select(leads)
+        if batch.leads != leads:
+            batch = batch.select(leads)
         if batch.fs != fs:
             rates.add(batch.fs)
             batch = resample(batch, fs)
@@ -195,10 +200,20 @@ def _harmonise(batches: list[ECGBatch], name: str, fs: float, leads: tuple[str, 
     sizes = {"read": read, "dropped_nan": nan}
     if not out:
         return None, sizes
-    dtype = np.int32 if any(b.signals.dtype == np.int32 for b in out) else np.int16
-    signals = np.concatenate([b.signals.astype(dtype, copy=False) for b in out], axis=0) \
-        if len(out) > 1 else out[0].signals
     meta = [m for b in out for m in b.meta]
+    if len(out) == 1:
+        signals = out[0].signals
+    else:
+        # filled batch by batch into an uncommitted array while the parts are released:
+        # 10,000 ECGs (1.2 GB of int16) never exist twice
+        dtype = np.int32 if any(b.signals.dtype == np.int32 for b in out) else np.int16
+        signals = np.empty((sum(len(b) for b in out), len(leads), length), dtype=dtype)
+        row = 0
+        out.reverse()
+        while out:
+            part = out.pop().signals
+            signals[row:row + len(part)] = part
+            row += len(part)
     return ECGBatch(signals, fs, leads, "uV", meta), sizes
 
 
