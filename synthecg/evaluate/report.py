@@ -148,11 +148,12 @@ def _diversity_tables(div: dict) -> str:
     return "".join(out)
 
 
-def _card(title: str, verdict: str, lines: list[tuple[str, object]]) -> str:
+def _card(title: str, verdict: str, lines: list[tuple[str, object]], reasons=()) -> str:
     klass = VERDICT_CLASS.get(str(verdict), "warn")
     items = "".join(f"<li>{html.escape(k)}: <b>{_fmt(v)}</b></li>" for k, v in lines)
+    why = ("<p class=note>Why: " + html.escape("; ".join(reasons)) + "</p>") if reasons else ""
     return (f'<div class="card {klass}"><h3>{html.escape(title)}</h3>'
-            f'<div class="verdict">{html.escape(str(verdict))}</div><ul>{items}</ul></div>')
+            f'<div class="verdict">{html.escape(str(verdict))}</div><ul>{items}</ul>{why}</div>')
 
 
 def render_html(result, figures: dict | None = None) -> str:
@@ -185,11 +186,12 @@ def render_html(result, figures: dict | None = None) -> str:
     parts.append(_card("Diversity: do they cover the real variety?", s["diversity"]["verdict"], [
         ("pairwise-distance ratio synthetic/real (1 = same spread)", s["diversity"]["distance_ratio"]),
         ("near-duplicate rate inside the synthetic set", s["diversity"]["near_duplicate_rate"]),
-        ("mode-collapse alarm", s["diversity"]["alarm"])]))
+        ("mode-collapse alarm", s["diversity"]["alarm"])], s["diversity"].get("reasons") or ()))
     parts.append(_card("Privacy: does any ECG give away a patient?", s["privacy"]["verdict"], [
         ("membership-inference AUC (0.5 = no leak)", s["privacy"]["mia_auc"]),
         ("share closer to training than holdout (0.5 expected)", s["privacy"]["dcr_closer_to_train"]),
-        ("possible copies of training ECGs", s["privacy"]["n_copies"])]))
+        ("possible copies of training ECGs", s["privacy"]["n_copies"])],
+        s["privacy"].get("reasons") or ()))
     parts.append("</div>")
     gate = data["gate"]
     parts.append(f'<p>Publication gate (<code>--gate</code>): '
