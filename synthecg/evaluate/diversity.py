@@ -32,7 +32,7 @@ from .._seeding import rng_for
 from ..ecg import ECGBatch
 from ._jsonable import jsonable
 from .distances import prdc
-from .embeddings import imputed_statistics, measurement_matrix, wrap_axes
+from .embeddings import Z_CLIP, imputed_statistics, measurement_matrix, wrap_axes
 from .fidelity import GLOBAL_MEASUREMENTS, _measurements, _subsample, check_pair, measurement_columns
 
 MAX_PAIRWISE = 1000  # ECGs per set whose pairwise distances are compared
@@ -132,12 +132,14 @@ def diversity(real: ECGBatch, synthetic: ECGBatch, *, real_measurements=None,
 def measurement_space(real_m: pd.DataFrame, synthetic_m: pd.DataFrame
                       ) -> tuple[np.ndarray, np.ndarray]:
     """Both sets' measurements (CLINICAL_FEATURES), NaN -> real median, standardised with the
-    real mean and SD: (n_real, d) and (n_synthetic, d) float64."""
+    real mean and SD (floored, clipped as in the clinical embedding): (n_real, d) and
+    (n_synthetic, d) float64."""
     x_real, x_syn = measurement_matrix(real_m), measurement_matrix(synthetic_m)
     median, mean, sd = imputed_statistics(x_real)
     x_real = np.where(np.isfinite(x_real), x_real, median)
     x_syn = np.where(np.isfinite(x_syn), x_syn, median)
-    return (x_real - mean) / sd, (x_syn - mean) / sd
+    return (np.clip((x_real - mean) / sd, -Z_CLIP, Z_CLIP),
+            np.clip((x_syn - mean) / sd, -Z_CLIP, Z_CLIP))
 
 
 def near_duplicates(z: np.ndarray, threshold: float, chunk: int, seed: int

@@ -148,7 +148,7 @@ def fidelity(real: ECGBatch, synthetic: ECGBatch, *, real_measurements=None,
     real_m_sub = real_measurements.iloc[real_idx].reset_index(drop=True)
     syn_m_sub = synthetic_measurements.iloc[syn_idx].reset_index(drop=True)
 
-    clinical = ClinicalEmbedding.fit(real_m_sub, real_beats)
+    clinical = ClinicalEmbedding.fit(real_m_sub, np.concatenate([real_beats, syn_beats]))
     z_real = clinical.transform(real_m_sub, real_beats)
     z_syn = clinical.transform(syn_m_sub, syn_beats)
     r_real, r_syn = standardise(random_network_features(real_sub, seed),
