@@ -26,6 +26,7 @@ from ..ecg import ECGBatch
 
 BEAT_FS = 100.0          # median beats are averaged down to this rate (Hz): shape, not noise
 RHYTHM_WEIGHT = 0.25     # share of the embedding's variance given to rhythm (beats get 1)
+RHYTHM_CLIP = 3.0        # rhythm z-scores are clipped to +-this
 BAND_HZ = (0.5, 40.0)    # band of the cross-correlation: no baseline wander, no mains/EMG noise
 LAG_GRID = 1000          # coarse shift grid of the cross-correlation (10 ms steps over 10 s)
 REFINE_SAMPLES = 5       # the best coarse shift is refined to 1 sample within +-this many
@@ -36,13 +37,18 @@ def _chunks(n: int, size: int):
         yield start, min(n, start + size)
 
 
-def rhythm_beats(batch: ECGBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def rhythm_beats(batch: ECGBatch, known: tuple | None = None,
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Median beats and rhythm of every ECG, computed in threads (numpy/scipy release the GIL).
+
+    ``known``: the ``(beats, rr_ms, n_beats)`` that :func:`synthecg.measure.median_beats`
+    returned for this batch, when the caller has them (then only the RR variability is computed).
 
     Returns ``(beats, rr_ms, rr_cv)``: beats float32 mV (n, leads, window) from
     :func:`synthecg.measure.median_beats`, rr_ms (n,) the median RR interval and rr_cv (n,) the
-    RR variability: median absolute difference of successive RR intervals over the median RR
-    (a robust, dimensionless RMSSD), NaN where fewer than 3 beats.
+    RR variability: median absolute deviation of the RR intervals over their median (robust to
+    the one or two intervals a circular shift or a padded gap spoils), NaN where fewer than 3
+    beats.
     """
     from ..measure import median_beats
     from ..measure.delineation import detect_beats
@@ -53,7 +59,10 @@ def rhythm_beats(batch: ECGBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     def work(bounds):
         start, stop = bounds
         part = batch[start:stop]
-        beats, rr, _ = median_beats(part)
+        if known is None:
+            beats, rr, _ = median_beats(part)
+        else:
+            beats, rr = known[0][start:stop], known[1][start:stop]
         cv = np.full(stop - start, np.nan)
         for i in range(stop - start):
             # the fine-scale derivative that detect_beats uses ignores baseline wander, so the
@@ -64,7 +73,8 @@ def rhythm_beats(batch: ECGBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                 # robust: a circular shift or a missed beat spoils one or two intervals, which
                 # must not move a record far from itself in the embedding
                 intervals = np.diff(peaks).astype(np.float64)
-                cv[i] = np.median(np.abs(np.diff(intervals))) / np.median(intervals)
+                middle = np.median(intervals)
+                cv[i] = np.median(np.abs(intervals - middle)) / middle
         return beats, rr, cv
 
     size = max(1, min(256, -(-n // (2 * (os.cpu_count() or 1)))))
@@ -119,7 +129,10 @@ class BeatEmbedding:
         """Float64 array (n, dim)."""
         b, r = self._raw(beats, rr_ms, rr_cv)
         b = np.nan_to_num((b - self.beat_mean) / self.beat_scale)
-        r = np.nan_to_num((r - self.rhythm_mean) / self.rhythm_sd) * np.sqrt(RHYTHM_WEIGHT / r.shape[1])
+        # z-scores clipped at +-RHYTHM_CLIP: one odd rhythm value (a padded gap, a missed beat)
+        # must not outweigh the beats that identify the person
+        z = np.clip(np.nan_to_num((r - self.rhythm_mean) / self.rhythm_sd), -RHYTHM_CLIP, RHYTHM_CLIP)
+        r = z * np.sqrt(RHYTHM_WEIGHT / r.shape[1])
         return np.hstack([b, r])
 
 
@@ -138,16 +151,17 @@ def band_spectra(batch: ECGBatch, band_hz: tuple[float, float] = BAND_HZ,
     leads their Pearson correlation at each shift. A lead with no energy in the band stays zero.
     """
     stop = len(batch) if stop is None else stop
-    x = batch.signals[start:stop].astype(np.float64)
-    x = np.nan_to_num(x)
+    # float32 in, complex64 out (numpy >= 2 transforms in single precision): correlations do
+    # not need more, and it halves time and memory. Samples are finite (the audit checks).
+    x = batch.signals[start:stop]
+    x = x.astype(np.float32) if x.dtype != np.float32 else x
     n_samples = x.shape[-1]
     duration = n_samples / batch.fs
     lo = max(1, int(np.ceil(band_hz[0] * duration)))
     hi = min(n_samples // 2 - 1, int(np.floor(band_hz[1] * duration)))
     spec = np.fft.rfft(x, axis=-1)[..., lo:hi + 1]
     norm = np.sqrt((np.abs(spec) ** 2).sum(axis=-1, keepdims=True))
-    out = np.divide(spec, norm, out=np.zeros_like(spec), where=norm > 0)
-    return out.astype(np.complex64)  # half the memory; correlations need no more precision
+    return np.divide(spec, norm, out=np.zeros_like(spec), where=norm > 0)
 
 
 def band_offset(batch: ECGBatch, band_hz: tuple[float, float] = BAND_HZ) -> int:

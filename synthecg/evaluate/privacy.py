@@ -431,11 +431,18 @@ _BEAT_CACHE: dict[str, tuple] = {}
 _BEAT_CACHE_BYTES = 256 * 2 ** 20   # median beats of ~20,000 8-lead ECGs
 
 
-def _beats(batch: ECGBatch):
+def _beats(batch: ECGBatch, known=None):
     """``si.rhythm_beats`` with a small in-memory cache keyed by the signals' hash: beat
     detection is the audit's slowest step and re-auditing the same real sets (another synthetic
     set, another seed, the report re-run) should not repeat it."""
     import hashlib
+
+    if known is not None:
+        beats, rr, counts = known
+        if len(beats) != len(batch) or beats.shape[1] != batch.n_leads:
+            raise SynthECGError(f"median_beats: {beats.shape} does not match the batch's "
+                                f"{len(batch)} ECGs x {batch.n_leads} leads")
+        return si.rhythm_beats(batch, known=(np.asarray(beats), np.asarray(rr)))
 
     digest = hashlib.blake2b(np.ascontiguousarray(batch.signals).view(np.uint8), digest_size=16)
     key = f"{digest.hexdigest()}:{batch.signals.shape}:{batch.signals.dtype}:{batch.fs}:{batch.units}"
@@ -545,7 +552,8 @@ def _control_summary(core: dict, expected: str, verdict: str) -> dict:
 
 
 def privacy_audit(real_train: ECGBatch, real_holdout: ECGBatch | None, synthetic: ECGBatch, *,
-                  seed: int = 0, progress: bool | None = None) -> PrivacyAudit:
+                  seed: int = 0, median_beats: dict[str, tuple] | None = None,
+                  progress: bool | None = None) -> PrivacyAudit:
     """Audit ``synthetic`` ECGs for what they reveal about ``real_train``.
 
     All three batches must be comparable (same fs, leads in the same order, same length; units
@@ -553,7 +561,11 @@ def privacy_audit(real_train: ECGBatch, real_holdout: ECGBatch | None, synthetic
     without it only the copy test can run (its bound then comes from training records compared
     with each other) and the verdict is ``fail`` (copies found) or ``inconclusive``.
     ``seed`` fixes the training subsample, the controls and every bootstrap: the same inputs and
-    seed give the same audit. Returns a :class:`PrivacyAudit`.
+    seed give the same audit. ``median_beats``: optional ``{"train"|"holdout"|"synthetic":
+    synthecg.measure.median_beats(batch)}`` already computed by the caller (beat detection is
+    the audit's slowest step; the evaluation computes them once for all metrics). ``progress``:
+    a progress bar over the audit's stages (None: only on a terminal). Returns a
+    :class:`PrivacyAudit`.
     """
     from .._progress import progress_bar
 
@@ -562,9 +574,15 @@ def privacy_audit(real_train: ECGBatch, real_holdout: ECGBatch | None, synthetic
     stages = 5 if real_holdout is not None else 4
     with progress_bar(stages, "privacy audit", unit="stage", enabled=progress) as bar:
         t0 = time.perf_counter()
-        raw = {"train": _beats(real_train), "synthetic": _beats(synthetic)}
+        known = dict(median_beats or {})
+        unknown = set(known) - {"train", "holdout", "synthetic"}
+        if unknown:
+            raise SynthECGError(f"median_beats: unknown key(s) {sorted(unknown)}; use 'train', "
+                                "'holdout', 'synthetic'")
+        raw = {"train": _beats(real_train, known.get("train")),
+               "synthetic": _beats(synthetic, known.get("synthetic"))}
         if real_holdout is not None:
-            raw["holdout"] = _beats(real_holdout)
+            raw["holdout"] = _beats(real_holdout, known.get("holdout"))
         positive = _positive_control(real_train, seed)
         raw["positive"] = _beats(positive)
         timings["beats"] = time.perf_counter() - t0

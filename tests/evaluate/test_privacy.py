@@ -128,6 +128,19 @@ def test_deterministic_with_the_seed(pool, real_audit):
     assert other_seed["dcr_interval"] != first["dcr_interval"]
 
 
+def test_median_beats_from_the_caller_give_the_same_audit(pool, real_audit):
+    from synthecg.measure import median_beats
+
+    given = privacy_audit(pool["train"], pool["holdout"], pool["other"], seed=0,
+                          median_beats={"synthetic": median_beats(pool["other"])}).to_dict()
+    first = real_audit.to_dict()
+    given.pop("timings"), first.pop("timings")
+    assert given == first
+    with pytest.raises(SynthECGError, match="median_beats"):
+        privacy_audit(pool["train"], pool["holdout"], pool["other"],
+                      median_beats={"synthetic": median_beats(pool["other"][:3])})
+
+
 def test_bad_input_is_one_line(pool):
     train, holdout = pool["train"], pool["holdout"]
     with pytest.raises(SynthECGError, match="real_holdout: ECG .* copy of training ECG"):
