@@ -220,7 +220,8 @@ def _check_shard_size(shard_size: int) -> int:
     return int(shard_size)
 
 
-def _run_identity(sampler: Sampler, n: int, leads: int, file_format: str, shard_size: int) -> dict:
+def _run_identity(sampler: Sampler, n: int, leads: int, file_format: str, shard_size: int,
+                  hdf5_compression: str = "none") -> dict:
     from . import __version__
     from .io.manifest import MANIFEST_FORMAT
 
@@ -238,6 +239,8 @@ def _run_identity(sampler: Sampler, n: int, leads: int, file_format: str, shard_
         "units": "uV",
         "file_format": file_format,
         "shard_size": shard_size,
+        # only HDF5 shards have a layout choice; other manifests stay as they were
+        **({"hdf5_compression": hdf5_compression} if file_format == "hdf5" else {}),
     }
 
 
@@ -260,14 +263,17 @@ def _check_existing(folder, identity: dict) -> None:
 def generate_to_folder(out, n: int, seed: int = 0, model="pulse2pulse-deepfake", leads: int = 12,
                        file_format: str = "npy", shard_size: int = 1000,
                        batch_size: int | None = None, device=None,
-                       progress: bool | None = False) -> FolderResult:
+                       progress: bool | None = False,
+                       hdf5_compression: str = "none") -> FolderResult:
     """Generate ``n`` ECGs into folder ``out`` as shards of ``shard_size`` plus ``manifest.json``.
 
     Shards are written atomically. Running the same call again after an interruption (Ctrl-C,
     kill -9, full disk) skips complete shards; the final files are byte-identical to an
     uninterrupted run. Under ``torchrun`` each rank writes every WORLD_SIZE-th shard and rank 0
     the manifest; the output is byte-identical to a single process. Memory stays bounded by
-    one shard (about ``shard_size`` x 120 kB for 12 leads).
+    one shard (about ``shard_size`` x 120 kB for 12 leads). HDF5 shards are uncompressed
+    and contiguous by default (data meant for training: about 15x faster to read than gzip,
+    see ``synthecg/io/hdf5.py``); ``hdf5_compression="gzip"`` or ``"lzf"`` halves their size.
     """
     from pathlib import Path
 
@@ -290,7 +296,10 @@ def generate_to_folder(out, n: int, seed: int = 0, model="pulse2pulse-deepfake",
             device = f"cuda:{local_rank}"
     try:
         sampler = make_sampler(model, seed, batch_size, device)
-        identity = _run_identity(sampler, n, leads, file_format, shard_size)
+        from .io.hdf5 import check_compression
+
+        hdf5_compression = check_compression(hdf5_compression)
+        identity = _run_identity(sampler, n, leads, file_format, shard_size, hdf5_compression)
         _check_existing(folder, identity)  # every rank checks, so every rank fails alike
         if rank == 0:
             folder.mkdir(parents=True, exist_ok=True)
@@ -311,7 +320,7 @@ def generate_to_folder(out, n: int, seed: int = 0, model="pulse2pulse-deepfake",
                 if path.is_file():
                     skipped += 1
                 else:
-                    _write_shard(sampler, start, stop, leads, path, file_format)
+                    _write_shard(sampler, start, stop, leads, path, file_format, hdf5_compression)
                     written += 1
                 bar.update(stop - start)
         if dist is not None:
@@ -336,7 +345,8 @@ def generate_to_folder(out, n: int, seed: int = 0, model="pulse2pulse-deepfake",
             dist.destroy_process_group()
 
 
-def _write_shard(sampler: Sampler, start: int, stop: int, leads: int, path, file_format: str) -> None:
+def _write_shard(sampler: Sampler, start: int, stop: int, leads: int, path, file_format: str,
+                 hdf5_compression: str = "none") -> None:
     """ECGs start..stop-1 into one shard file. NPY shards are streamed: each block goes to disk
     in a background thread while the next one is computed."""
     from . import io as ecg_io
@@ -344,7 +354,8 @@ def _write_shard(sampler: Sampler, start: int, stop: int, leads: int, path, file
 
     try:
         if file_format != "npy":
-            ecg_io.write(sampler.batch(start, stop, leads), path, format=file_format)
+            ecg_io.write(sampler.batch(start, stop, leads), path, format=file_format,
+                         compression=hdf5_compression if file_format == "hdf5" else None)
             return
         step = 4 * sampler.batch_size * max(1, sampler.workers)  # amortise per-call set-up
         shape = (stop - start, leads, sampler.model.config.length)

@@ -24,13 +24,16 @@ def cli(debug: bool) -> None:
               help="Model name, checkpoint file or training run folder.")
 @click.option("--format", "file_format", type=click.Choice(["npy", "npz", "hdf5"]), default="npy",
               show_default=True, help="Shard file format.")
+@click.option("--hdf5-compression", type=click.Choice(["none", "lzf", "gzip"]), default="none",
+              show_default=True, help="HDF5 shards: none (fastest to read) or compressed.")
 @click.option("--batch-size", type=int, default=None, help="ECGs per forward pass (speed only).")
 @click.option("--shard-size", type=int, default=1000, show_default=True, help="ECGs per shard file.")
 @click.option("--leads", type=click.Choice(["8", "12"]), default="12", show_default=True,
               help="12 standard leads, or the 8 independent ones (I, II, V1-V6).")
 @click.option("--device", default=None, help="cpu or cuda (default: cuda when available).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def generate(n, seed, out, model, file_format, batch_size, shard_size, leads, device, quiet):
+def generate(n, seed, out, model, file_format, hdf5_compression, batch_size, shard_size, leads,
+             device, quiet):
     """Generate N synthetic 10-s ECGs (µV, int16, 500 Hz) into a folder of shards.
 
     Resumable: after an interruption, the same command skips complete shards. Under
@@ -44,7 +47,8 @@ def generate(n, seed, out, model, file_format, batch_size, shard_size, leads, de
     result = generate_to_folder(out, n, seed=seed, model=model, leads=int(leads),
                                 file_format=file_format, shard_size=shard_size,
                                 batch_size=batch_size, device=device,
-                                progress=False if quiet else None)
+                                progress=False if quiet else None,
+                                hdf5_compression=hdf5_compression)
     if _is_rank_zero():
         seconds = time.perf_counter() - started
         shards = result.manifest["shards"]

@@ -147,13 +147,14 @@ def iter_records(path: str | os.PathLike, batch_size: int = 256,
 
 
 def write(batch: ECGBatch, path: str | os.PathLike, format: str | None = None,
-          overwrite: bool = False) -> Path:
+          overwrite: bool = False, compression: str | None = None) -> Path:
     """Write ``batch`` to ``path`` atomically and return ``path``.
 
     A file path with a known suffix writes one file (``.csv``/``.asc``/``.edf``/``.hea`` hold
     one ECG each). ``format="wfdb"|"csv"|"asc"|"edf"`` with a path without suffix writes a
     folder holding one record or file per ECG (WFDB adds a ``RECORDS`` file); ``npy``, ``npz``
     and ``hdf5`` always write one file. Existing files are refused unless ``overwrite``.
+    ``compression``: HDF5 only, ``"gzip"`` (default), ``"lzf"`` or ``"none"`` (see ``io/hdf5.py``).
     """
     path = Path(path)
     if not isinstance(batch, ECGBatch):
@@ -161,6 +162,8 @@ def write(batch: ECGBatch, path: str | os.PathLike, format: str | None = None,
     if path.parent and not path.parent.exists():
         raise SynthECGError(f"{path}: folder {path.parent} does not exist")
     kind = format_for(path, format)
+    if compression is not None and kind != "hdf5":
+        raise SynthECGError(f"compression: applies to HDF5 files only, not {kind}")
     if path.suffix.lower() == ".mat":
         raise SynthECGError(f"{path}: CinC .mat records are read only; write format 'wfdb' "
                             "(.hea + .dat), which every CinC and PhysioNet tool reads")
@@ -170,7 +173,10 @@ def write(batch: ECGBatch, path: str | os.PathLike, format: str | None = None,
     if kind in PER_ECG_FORMATS and len(batch) != 1:
         raise SynthECGError(f"{path}: a {kind} file holds one ECG, this batch has {len(batch)}; "
                             f"write to a folder (a path without suffix) with format={kind!r}")
-    _WRITERS[kind](batch, path, overwrite=overwrite)
+    if compression is not None:
+        hdf5.write_hdf5(batch, path, overwrite=overwrite, compression=compression)
+    else:
+        _WRITERS[kind](batch, path, overwrite=overwrite)
     return path
 
 
