@@ -83,3 +83,33 @@ def test_bad_input_exit_2_one_line_no_report(case, files, tmp_path, capsys, stan
     err = capsys.readouterr().err
     assert err.startswith(expect) and err.count("\n") == 1
     assert not out.exists()
+
+
+def test_training_run_directory_stands_for_real_and_holdout(tmp_path, capsys, standin_metrics,
+                                                            files, shared_cache):
+    """A run directory's records.json (written by synthecg.data) gives both real sets."""
+    import shutil
+
+    from conftest import DATA
+    from synthecg.data import DataConfig, open_training_data
+
+    source = tmp_path / "records"
+    source.mkdir()
+    names = sorted(p.stem for p in (DATA / "cinc2021-samples").glob("*.hea"))
+    for name in [n for n in names if n != "E07510"][:30]:  # E07510 duplicates E07509's samples
+        for suffix in (".hea", ".mat"):
+            shutil.copy(DATA / "cinc2021-samples" / f"{name}{suffix}", source / f"{name}{suffix}")
+    run = tmp_path / "run"
+    run.mkdir()
+    data = open_training_data(DataConfig(path=str(source), holdout_fraction=0.4, seed=0))
+    data.write_record_lists(run)
+    out = tmp_path / "report"
+    assert main(["evaluate", "--real", str(run), "--synthetic", files["synthetic"], "--out", str(out),
+                 "--quiet", "--cache-dir", shared_cache]) == 0
+    capsys.readouterr()
+    report = json.loads((out / "metrics.json").read_text())["inputs"]
+    assert report["sizes"]["train"]["used"] == len(data.train_ids)
+    assert report["sizes"]["holdout"]["used"] == len(data.holdout_ids)
+    assert report["sources"]["train"] == report["sources"]["holdout"] == str(run)
+    # training data are the 8 independent leads: the 12-lead synthetic set is compared on those
+    assert report["leads"] == list(data.config.leads) == ["I", "II", "V1", "V2", "V3", "V4", "V5", "V6"]
