@@ -33,7 +33,7 @@ table{border-collapse:collapse;margin:.5em 0 1em;font-size:.85em}td,th{border:1p
 padding:.25em .5em;text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
 tr.flag td{background:#fdeeee;font-weight:bold}img{max-width:100%;height:auto;border:1px solid #eee}
 .note{color:#555;font-size:.9em}.gate-pass{color:#2e8b57;font-weight:bold}.gate-fail{color:#c00000;font-weight:bold}
-.pair{display:flex;gap:1em;flex-wrap:wrap}.pair figure{flex:1;min-width:320px;margin:0}
+.pair{display:flex;gap:1em;flex-wrap:wrap}.pair figure{flex:1 1 calc(50% - 1em);min-width:320px;margin:0}
 figcaption{font-size:.85em;color:#555}
 """
 
