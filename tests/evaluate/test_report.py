@@ -125,3 +125,13 @@ def test_report_renders_in_headless_chromium_without_network(report_dir, tmp_pat
     assert pixels.shape == (2400, 1200)
     # not blank: a good share of non-white pixels and real contrast (text, plots, cards)
     assert (pixels < 200).mean() > 0.03 and pixels.std() > 20
+
+
+def test_import_stays_light():
+    import subprocess
+    import sys
+
+    code = ("import sys, synthecg.evaluate; "
+            "print(sorted(m for m in ('torch', 'sklearn', 'matplotlib') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
