@@ -192,7 +192,8 @@ def main(argv=None):
         summary = result.summary()
         print("\nours (cold measurement cache):")
         for stage, seconds in result.timings.items():
-            print(f"  {stage:<10} {seconds:8.1f} s")
+            after = result.peak_rss_mb.get(stage)
+            print(f"  {stage:<10} {seconds:8.1f} s   peak RSS after it {after or float('nan'):.0f} MB")
         print(f"  {'report':<10} {t_report:8.1f} s   ({sum(p.stat().st_size for p in (work / 'report').iterdir()) / 1e6:.1f} MB)")
         print(f"  {'total':<10} {cold:8.1f} s   peak RSS {peak:.0f} MB (before: {rss_before:.0f} MB)")
         print(f"  verdicts: fidelity {summary['fidelity']['verdict']} ({summary['fidelity']['n_flags']} flags, "

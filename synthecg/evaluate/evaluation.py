@@ -57,6 +57,7 @@ class EvaluationResult:
     timings: dict[str, float] = field(default_factory=dict)
     cache_hits: dict[str, bool] = field(default_factory=dict)
     seed: int = 0
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
 
     # --- verdicts ------------------------------------------------------------------------------
     def fidelity_flags(self) -> list[str]:
@@ -117,6 +118,8 @@ class EvaluationResult:
             "summary": self.summary(),
             "gate": {"passed": not self.gate_failures(), "reasons": self.gate_failures()},
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+            "peak_rss_mb_after": {k: (round(v, 1) if v is not None else None)
+                                  for k, v in self.peak_rss_mb.items()},
             "measurement_cache_hits": dict(self.cache_hits),
             "fidelity": self.fidelity.to_dict(),
             "diversity": self.diversity.to_dict(),
@@ -164,9 +167,12 @@ def evaluate(real_train, synthetic, real_holdout=None, *, seed: int = 0, fs: flo
     Raises SynthECGError (one line) for unusable inputs.
     """
     timings: dict[str, float] = {}
+    rss: dict[str, float] = {}
     stages = ["inputs", "measure", "fidelity", "diversity", "privacy"]
     with progress_bar(len(stages), "evaluate", unit="stage", enabled=progress) as bar:
         def stage(name):
+            if timings:  # the process's peak RSS when the previous stage ended
+                rss[next(reversed(timings))] = _peak_rss_mb()
             bar.set_description(f"evaluate: {name}")
             return time.perf_counter()
 
@@ -201,9 +207,23 @@ def evaluate(real_train, synthetic, real_holdout=None, *, seed: int = 0, fs: flo
         started = stage("privacy")
         priv = privacy_fn(inputs.train, inputs.holdout, inputs.synthetic, seed=seed)
         timings["privacy"] = time.perf_counter() - started
+        rss["privacy"] = _peak_rss_mb()
         bar.update(1)
     return EvaluationResult(inputs=inputs, measurements=measurements, fidelity=fid, diversity=div,
-                            privacy=priv, timings=timings, cache_hits=hits, seed=seed)
+                            privacy=priv, timings=timings, cache_hits=hits, seed=seed,
+                            peak_rss_mb=rss)
+
+
+def _peak_rss_mb() -> float | None:
+    """This process's peak resident memory so far in MB (None where not measurable)."""
+    try:
+        import resource
+        import sys
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / (1024.0 * 1024.0) if sys.platform == "darwin" else peak / 1024.0
+    except (ImportError, OSError):
+        return None
 
 
 def check_report_dir(out_dir, overwrite: bool = False):
