@@ -167,9 +167,11 @@ def _two_samples(real, synthetic, minimum: int) -> tuple[np.ndarray, np.ndarray]
     if real.ndim == 1:
         real, synthetic = real[:, None], synthetic.reshape(-1, 1)
     if real.ndim != 2 or synthetic.ndim != 2 or real.shape[1] != synthetic.shape[1]:
-        raise SynthECGError(f"features: expected (n, d) and (m, d) arrays, got {real.shape} and {synthetic.shape}")
+        raise SynthECGError(f"features: expected (n, d) and (m, d) arrays, "
+                            f"got {real.shape} and {synthetic.shape}")
     if len(real) < minimum or len(synthetic) < minimum:
-        raise SynthECGError(f"features: need at least {minimum} rows per sample, got {len(real)} and {len(synthetic)}")
+        raise SynthECGError(f"features: need at least {minimum} rows per sample, "
+                            f"got {len(real)} and {len(synthetic)}")
     if not (np.isfinite(real).all() and np.isfinite(synthetic).all()):
         raise SynthECGError("features: contain NaN or infinite values")
     return real, synthetic

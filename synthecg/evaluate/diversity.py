@@ -10,9 +10,10 @@ random network would need a pass over every synthetic ECG).
 - within-set pairwise distances: seeded subsamples of equal size; ratio of medians
   synthetic / real (1 ideal; a collapsed generator's ECGs lie close together);
 - near-duplicates: synthetic ECGs whose nearest synthetic neighbour is closer than the closest
-  pair of real ECGs; searched in chunks of the real set's size, so both sets offer the same
-  number of pairs per ECG (about 2 / n_real of a sample from the real distribution would
-  qualify); plus synthetic ECGs identical sample for sample to another;
+  pair of c = min(n_real, 1000) real ECGs; synthetic ECGs are searched in chunks of c, so
+  both sides offer each ECG the same number of candidate neighbours (about 2 / c of a sample
+  from the real distribution would qualify); plus synthetic ECGs identical sample for sample
+  to another;
 - variance ratio (synthetic / real) of every measurement;
 - recall and coverage (k = 5) on equal-size subsamples.
 
@@ -33,7 +34,8 @@ from ..ecg import ECGBatch
 from ._jsonable import jsonable
 from .distances import prdc
 from .embeddings import Z_CLIP, imputed_statistics, measurement_matrix, wrap_axes
-from .fidelity import GLOBAL_MEASUREMENTS, _measurements, _subsample, check_pair, measurement_columns
+from .fidelity import (GLOBAL_MEASUREMENTS, check_pair, measurement_columns, measurements_for,
+                       seeded_subsample, single_threaded)
 
 MAX_PAIRWISE = 1000  # ECGs per set whose pairwise distances are compared
 HISTOGRAM_BINS = 40
@@ -52,7 +54,7 @@ class DiversityResult:
 
     ``pairwise``: per set the 5/25/50/75/95 % quantiles of within-set distances and a
     histogram on shared bins (for the report); ``distance_ratio``: median synthetic / median
-    real. ``near_duplicate_threshold``: the closest real-real distance; ``near_duplicate_rate``
+    real. ``near_duplicate_threshold``: the closest real-real distance (c real ECGs); ``near_duplicate_rate``
     and ``near_duplicate_pairs`` (synthetic index pairs, at most 100 listed);
     ``exact_duplicates``: synthetic ECGs equal to an earlier one sample for sample.
     ``table``: variance ratio per measurement; ``median_variance_ratio`` over the globals.
@@ -79,6 +81,7 @@ class DiversityResult:
         return jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
 
 
+@single_threaded
 def diversity(real: ECGBatch, synthetic: ECGBatch, *, real_measurements=None,
               synthetic_measurements=None, seed: int = 0) -> DiversityResult:
     """Diversity of ``synthetic`` against ``real`` (comparable ECGBatch sets, >= 6 ECGs each).
@@ -87,20 +90,23 @@ def diversity(real: ECGBatch, synthetic: ECGBatch, *, real_measurements=None,
     DataFrames of the same ECGs (computed here when not given). ``seed`` fixes the subsamples.
     """
     check_pair(real, synthetic)
-    real_m = _measurements(real, real_measurements, "real_measurements")
-    syn_m = _measurements(synthetic, synthetic_measurements, "synthetic_measurements")
+    real_m = measurements_for(real, real_measurements, "real_measurements")
+    syn_m = measurements_for(synthetic, synthetic_measurements, "synthetic_measurements")
     z_real, z_syn = measurement_space(real_m, syn_m)
 
     m = int(min(len(real), len(synthetic), MAX_PAIRWISE))
-    real_idx = _subsample(len(real), m, seed, 20)
-    syn_idx = _subsample(len(synthetic), m, seed, 21)
+    real_idx = seeded_subsample(len(real), m, seed, 20)
+    syn_idx = seeded_subsample(len(synthetic), m, seed, 21)
     d_real, d_syn = pdist(z_real[real_idx]), pdist(z_syn[syn_idx])
     ratio = float(np.median(d_syn) / np.median(d_real)) if np.median(d_real) > 0 else np.nan
     pairwise = {"real": _quantiles(d_real), "synthetic": _quantiles(d_syn),
                 "histogram": _histogram(d_real, d_syn)}
 
-    threshold = float(pdist(z_real).min())  # closest real pair, over all real ECGs
-    rate, pairs = near_duplicates(z_syn, threshold, chunk=len(real), seed=seed)
+    # closest real pair among `chunk` real ECGs; synthetic ECGs are searched in chunks of the
+    # same size, so both sides offer each ECG the same number of candidate neighbours
+    chunk = int(min(len(real), MAX_PAIRWISE))
+    threshold = float(pdist(z_real[seeded_subsample(len(real), chunk, seed, 23)]).min())
+    rate, pairs = near_duplicates(z_syn, threshold, chunk=chunk, seed=seed)
     exact = exact_duplicates(synthetic)
 
     table = variance_table(real_m, syn_m)
@@ -120,7 +126,7 @@ def diversity(real: ECGBatch, synthetic: ECGBatch, *, real_measurements=None,
     if nn["recall"] < ALARM["recall_below"]:
         reasons.append(f"recall {nn['recall']:.2f} < {ALARM['recall_below']}")
     sizes = {"n_real": int(len(real)), "n_synthetic": int(len(synthetic)),
-             "n_pairwise_per_set": m, "near_duplicate_chunk": int(len(real)), "seed": int(seed)}
+             "n_pairwise_per_set": m, "near_duplicate_chunk": chunk, "seed": int(seed)}
     return DiversityResult(
         distance_ratio=ratio, pairwise=pairwise, near_duplicate_threshold=threshold,
         near_duplicate_rate=rate, near_duplicate_pairs=pairs[:100], exact_duplicates=exact,

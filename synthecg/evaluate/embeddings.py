@@ -1,19 +1,21 @@
-"""Two embeddings of ECGs in which real and synthetic sets are compared (docs/evaluation.md).
+"""Two embeddings of ECGs in which real and synthetic sets are compared (docs/evaluation-metrics.md).
 
 clinical
     The measurements of :func:`synthecg.measure.measure` that a cardiologist reads (heart rate,
     PR, QRS, QT, QTc Bazett, P/QRS/T axes; P, Q, R, S, T amplitudes and ST level of the 8
-    independent leads), NaN imputed with the real median and standardised with the real mean
-    and SD (SD floored at each measurement's resolution, values clipped to ±10), followed by the first 12 principal components of the median beats of the 8
-    independent leads (scores divided by each component's SD). The measurement statistics
-    come from the real set only; the PCA is fitted on the two equal-size subsamples pooled
-    (see ``ClinicalEmbedding.fit`` for why).
+    independent leads), NaN imputed with the median and standardised (SD floored at each
+    measurement's resolution, values clipped to ±10), followed by the first 12 principal
+    components of the median beats of the 8 independent leads (scores divided by each
+    component's SD). In :func:`synthecg.evaluate.fidelity` the medians, means, SDs and axes
+    are those of the real and synthetic subsamples pooled (equal sizes; see
+    ``ClinicalEmbedding.fit`` for why not the real set alone).
 random network
     A randomly initialised, never trained 1-D CNN (fixed seed) with global average pooling,
     as Naeem et al. (2020) propose where no trusted pretrained network exists: 8 independent
     leads in mV, resampled to 250 Hz, per-lead mean removed; four convolutions (kernel 7,
     stride 2, 32-64-128-128 channels, He-normal weights drawn with numpy from the seed,
-    leaky ReLU 0.2); the 128 pooled channels standardised with the real mean and SD.
+    leaky ReLU 0.2); the 128 pooled channels standardised with the mean and SD of both
+    subsamples pooled.
 """
 
 from __future__ import annotations
@@ -116,20 +118,22 @@ class ClinicalEmbedding:
     @classmethod
     def fit(cls, measurements: pd.DataFrame, beats: np.ndarray,
             n_components: int = BEAT_COMPONENTS) -> "ClinicalEmbedding":
-        """Fit the measurement statistics on real ``measurements`` (measure() rows) and the
-        beat PCA on ``beats`` (n, 8, window) mV.
+        """Fit on ``measurements`` (measure() rows) and ``beats`` (n, 8, window) mV.
 
-        :func:`synthecg.evaluate.fidelity` passes the real and synthetic subsamples' beats
-        pooled (equal sizes): principal axes fitted on one small set capture that set's own
-        sampling noise, so a second sample of the same population would look further away
-        than it is (real-vs-real halves gave an MMD permutation p of 0.005 that way); pooled
-        axes treat both sets alike and keep the permutation test exact.
+        :func:`synthecg.evaluate.fidelity` passes the real and synthetic subsamples pooled
+        (equal sizes). Statistics fitted on one small set capture that set's own sampling
+        noise: principal axes follow its chance directions of spread, standardising divides
+        by its chance small SDs, so a second sample of the same population looks further
+        away than it is (real-vs-real halves of 22 ECGs gave MMD permutation p = 0.005 with
+        real-only fitting). Pooled statistics treat both sets alike, which keeps the MMD
+        permutation test exact.
         """
         median, mean, sd = imputed_statistics(measurement_matrix(measurements))
         flat = _flat_beats(beats)
         ok = np.isfinite(flat).all(axis=1)
         if ok.sum() < 2:
-            raise SynthECGError("beats: fewer than 2 ECGs with a median beat; cannot fit the clinical embedding")
+            raise SynthECGError("beats: fewer than 2 ECGs with a median beat; "
+                                "cannot fit the clinical embedding")
         beat_mean = flat[ok].mean(axis=0)
         components, component_sd = _pca(flat[ok] - beat_mean, n_components)
         names = list(CLINICAL_FEATURES) + [f"beat_pc{i + 1}" for i in range(len(components))]
@@ -224,7 +228,9 @@ def _network_weights(seed: int) -> list:
 
 
 def standardise(real: np.ndarray, synthetic: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Both arrays standardised with the real mean and SD per column (SD 0 -> 1)."""
-    mean, sd = real.mean(axis=0), real.std(axis=0)
+    """Both arrays standardised per column with the mean and SD of the two pooled (SD 0 -> 1):
+    a symmetric map, so permutation tests on the result stay exact."""
+    pooled = np.concatenate([real, synthetic])
+    mean, sd = pooled.mean(axis=0), pooled.std(axis=0)
     sd = np.where(sd > 0, sd, 1.0)
     return (real - mean) / sd, (synthetic - mean) / sd

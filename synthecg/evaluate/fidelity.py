@@ -20,6 +20,7 @@ the synthetic set.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -91,21 +92,39 @@ class FidelityResult:
     def to_dict(self) -> dict:
         """JSON-safe summary: every number of the result (NaN -> None); DataFrames of
         measurements and the median beats are left out (the report keeps them as files)."""
-        psd = {k: v for k, v in self.psd.items()}
         return jsonable({
             "table": self.table, "plausibility": self.plausibility, "quality": self.quality,
             "qt_rr": self.qt_rr, "qt_rr_scatter": self.qt_rr_scatter,
             "embeddings": self.embeddings, "sizes": self.sizes, "c2st": self.c2st,
-            "psd": psd, "flags": self.flags, "notes": self.notes,
+            "psd": self.psd, "flags": self.flags, "notes": self.notes,
             "thresholds": {"smd_flag": SMD_FLAG, "ranges": RANGES, "flat_mv": FLAT_MV,
                            "clip_share": CLIP_SHARE, "limb_tolerance_uv": LIMB_TOLERANCE_UV,
                            "limb_tolerance_share": LIMB_TOLERANCE_SHARE, "prdc_k": PRDC_K},
         })
 
 
+def single_threaded(fn):
+    """Run ``fn`` with BLAS and OpenMP pools at one thread.
+
+    The matrices here are small (a few hundred rows), and on a busy machine the pools' spinning
+    threads cost far more than they give: a 300 x 300 ``eigh`` took 3.6 s with OpenBLAS's 2
+    threads at load 13 on 2 cores and 0.07 s with one. The caller can still run stages in
+    parallel processes.
+    """
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@single_threaded
 def fidelity(real: ECGBatch, synthetic: ECGBatch, *, real_measurements=None,
-             synthetic_measurements=None, seed: int = 0,
-             max_embedded: int = MAX_EMBEDDED) -> FidelityResult:
+             synthetic_measurements=None, seed: int = 0, max_embedded: int = MAX_EMBEDDED,
+             real_median_beats=None, synthetic_median_beats=None) -> FidelityResult:
     """Compare a synthetic set with a real one (see the module docstring for what is measured).
 
     Parameters
@@ -117,10 +136,14 @@ def fidelity(real: ECGBatch, synthetic: ECGBatch, *, real_measurements=None,
     seed : subsampling, permutations, bootstrap and the random network.
     max_embedded : at most this many ECGs per set enter the embedding metrics and the C2ST
         (both sets subsampled to the same size ``min(n_real, n_synthetic, max_embedded)``).
+    real_median_beats, synthetic_median_beats : optional cached median beats of the whole
+        sets, ``synthecg.measure.median_beats(batch.select(INDEPENDENT_8))[0]`` (n, 8,
+        window) mV; only the subsampled rows are used. Computed here (for the subsamples
+        only) when not given.
     """
     check_pair(real, synthetic)
-    real_measurements = _measurements(real, real_measurements, "real_measurements")
-    synthetic_measurements = _measurements(synthetic, synthetic_measurements,
+    real_measurements = measurements_for(real, real_measurements, "real_measurements")
+    synthetic_measurements = measurements_for(synthetic, synthetic_measurements,
                                            "synthetic_measurements")
     notes = []
     table = measurement_table(real_measurements, synthetic_measurements)
@@ -141,14 +164,17 @@ def fidelity(real: ECGBatch, synthetic: ECGBatch, *, real_measurements=None,
 
     # Equal-size seeded subsamples for every multivariate metric.
     m = int(min(len(real), len(synthetic), max_embedded))
-    real_idx = _subsample(len(real), m, seed, 10)
-    syn_idx = _subsample(len(synthetic), m, seed, 11)
+    real_idx = seeded_subsample(len(real), m, seed, 10)
+    syn_idx = seeded_subsample(len(synthetic), m, seed, 11)
     real_sub, syn_sub = real[real_idx], synthetic[syn_idx]
-    real_beats, syn_beats = independent_beats(real_sub), independent_beats(syn_sub)
+    real_beats = _beats(real_sub, real_median_beats, real_idx, len(real), "real_median_beats")
+    syn_beats = _beats(syn_sub, synthetic_median_beats, syn_idx, len(synthetic),
+                       "synthetic_median_beats")
     real_m_sub = real_measurements.iloc[real_idx].reset_index(drop=True)
     syn_m_sub = synthetic_measurements.iloc[syn_idx].reset_index(drop=True)
 
-    clinical = ClinicalEmbedding.fit(real_m_sub, np.concatenate([real_beats, syn_beats]))
+    clinical = ClinicalEmbedding.fit(pd.concat([real_m_sub, syn_m_sub], ignore_index=True),
+                                     np.concatenate([real_beats, syn_beats]))
     z_real = clinical.transform(real_m_sub, real_beats)
     z_syn = clinical.transform(syn_m_sub, syn_beats)
     r_real, r_syn = standardise(random_network_features(real_sub, seed),
@@ -167,7 +193,7 @@ def fidelity(real: ECGBatch, synthetic: ECGBatch, *, real_measurements=None,
     return FidelityResult(
         table=table, plausibility=plaus, quality=quality, qt_rr=qt_rr, qt_rr_scatter=scatter,
         embeddings=embeddings, sizes=sizes, c2st=c2st_result,
-        psd=psd_distance(real, synthetic), flags=flags, notes=notes,
+        psd=psd_distance(real, synthetic, seed=seed), flags=flags, notes=notes,
         real_measurements=real_measurements, synthetic_measurements=synthetic_measurements,
         real_median_beats=real_beats, synthetic_median_beats=syn_beats,
         real_indices=real_idx, synthetic_indices=syn_idx, fs=real.fs)
@@ -192,7 +218,8 @@ def check_pair(real: ECGBatch, synthetic: ECGBatch, minimum: int = MIN_ECGS) -> 
             f"vs {list(real.leads)}); resample and select leads first")
 
 
-def _measurements(batch: ECGBatch, given, name: str) -> pd.DataFrame:
+def measurements_for(batch: ECGBatch, given, name: str) -> pd.DataFrame:
+    """``given`` (cached measure() rows of ``batch``, checked) or ``measure(batch)``."""
     if given is None:
         from ..measure import measure
 
@@ -200,10 +227,25 @@ def _measurements(batch: ECGBatch, given, name: str) -> pd.DataFrame:
     if not isinstance(given, pd.DataFrame) or len(given) != len(batch):
         size = len(given) if hasattr(given, "__len__") else "?"
         raise SynthECGError(f"{name}: expected a measure() DataFrame with {len(batch)} rows, got {size}")
+    missing = [c for c in GLOBAL_MEASUREMENTS + ("quality",) if c not in given.columns]
+    if missing:
+        raise SynthECGError(f"{name}: columns {', '.join(missing[:4])} missing "
+                            "(expected a synthecg.measure.measure DataFrame)")
     return given.reset_index(drop=True)
 
 
-def _subsample(n: int, m: int, seed: int, stream: int) -> np.ndarray:
+def _beats(subsample: ECGBatch, given, index: np.ndarray, n: int, name: str) -> np.ndarray:
+    if given is None:
+        return independent_beats(subsample)
+    given = np.asarray(given)
+    if given.ndim != 3 or len(given) != n or given.shape[1] != len(INDEPENDENT_8):
+        raise SynthECGError(f"{name}: expected median beats of shape ({n}, 8, window), "
+                            f"got {given.shape}")
+    return given[index].astype(np.float32)
+
+
+def seeded_subsample(n: int, m: int, seed: int, stream: int) -> np.ndarray:
+    """Sorted indices of ``m`` of ``n`` items drawn by ``rng_for(seed, stream)`` (all if m >= n)."""
     if m >= n:
         return np.arange(n)
     return np.sort(rng_for(seed, stream).choice(n, m, replace=False))
