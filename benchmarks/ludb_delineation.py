@@ -6,7 +6,14 @@ nearest detection of the same point within 150 ms; detections count for PPV when
 the lead's annotated span (first to last mark) or are matched. neurokit2 runs in the same run:
 nk.ecg_clean + nk.ecg_peaks + nk.ecg_delineate(method="dwt") per lead.
 
-    python benchmarks/ludb_delineation.py [--quick] [--no-neurokit] [--data ../shared/data/ludb]
+Cross-validation (``--no-cv`` skips it): the thresholds in ``synthecg.measure.delineation`` were
+chosen on these records, so the records are split into two halves (odd / even position in
+RECORDS); each half re-tunes the main thresholds (one at a time over a small grid, by the
+objective below) and the tuned values are scored on the other half, next to the shipped
+values. A small gap between "shipped" and "tuned on the other half" and the same choices in
+both halves mean the constants are not fitted to these records.
+
+    python benchmarks/ludb_delineation.py [--quick] [--no-neurokit] [--no-cv] [--data ../shared/data/ludb]
 
 Last line: RESULT ludb_qrs_on_sd_ms=... (ours).
 """
@@ -25,6 +32,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from synthecg.measure import delineation  # noqa: E402
 from synthecg.measure.delineation import KEYS, delineate  # noqa: E402
 
 POINTS = KEYS
@@ -170,8 +178,91 @@ def global_table(records):
         ok = np.isfinite(ref) & np.isfinite(got)
         err = got[ok] - ref[ok]
         out[name] = dict(n=int(ok.sum()), n_ref=int(np.isfinite(ref).sum()), mean=float(err.mean()),
-                         mae=float(np.abs(err).mean()))
+                         mae=float(np.abs(err).mean()), median_ref=float(np.median(ref[ok])),
+                         median=float(np.median(got[ok])))
     return out
+
+
+def delineate_records(records, chunk=8):
+    """delineate() of every record, records of equal shape delineated together (same marks)."""
+    out = []
+    for i in range(0, len(records), chunk):
+        part = records[i:i + chunk]
+        fs = part[0][2]
+        if len({x.shape for _, x, _, _ in part}) > 1 or len({f for _, _, f, _ in part}) > 1:
+            out += [delineate(x, f) for _, x, f, _ in part]
+            continue
+        y = delineation.condition(np.stack([x for _, x, _, _ in part]), fs)
+        result = delineation.delineate_batch(y, fs)
+        out += [delineation._per_lead(result, j) for j in range(len(part))]
+    return out
+
+
+# thresholds re-tuned in the cross-validation, with the grid each one is tried over
+CV_GRID = {"QRS_QUIET_ON": (0.005, 0.01, 0.02, 0.03), "QRS_QUIET_OFF": (0.01, 0.02, 0.03, 0.05),
+           "P_MIN_REL": (0.004, 0.008, 0.016, 0.03), "NOISE_K": (0.25, 0.5, 1.0),
+           "P_REF_MS": (30.0, 40.0, 50.0), "T_REF_MS": (50.0, 70.0, 90.0),
+           "R_NEG_RATIO": (0.02, 0.05, 0.1)}
+
+
+def objective(table):
+    """Lower is better: |mean| + SD (ms) summed over the points, plus 50 ms per 0.01 lost in
+    sensitivity or PPV (so a threshold cannot buy accuracy by dropping waves)."""
+    return float(sum(abs(r["mean"]) + r["sd"] + 5000.0 * (2.0 - r["sens"] - r["ppv"]) / 100.0
+                     for r in table.values()))
+
+
+def with_constants(values, fn):
+    old = {k: getattr(delineation, k) for k in values}
+    try:
+        for k, v in values.items():
+            setattr(delineation, k, v)
+        return fn()
+    finally:
+        for k, v in old.items():
+            setattr(delineation, k, v)
+
+
+def cross_validate(records):
+    """Two-fold cross-validation of the main thresholds (odd / even records); printed."""
+    halves = {"odd": list(range(0, len(records), 2)), "even": list(range(1, len(records), 2))}
+    runs = {}  # (name, value) -> per-record results, computed once over all records
+
+    def results(name=None, value=None):
+        key = (name, value)
+        if key not in runs:
+            runs[key] = with_constants({name: value} if name else {}, lambda: delineate_records(records))
+        return runs[key]
+
+    def half_score(res, half):
+        idx = halves[half]
+        return score([res[i] for i in idx], [records[i] for i in idx])
+
+    shipped = {name: getattr(delineation, name) for name in CV_GRID}
+    tuned = {}
+    for half in halves:
+        choice = {}
+        for name, grid in CV_GRID.items():
+            scores = {v: objective(half_score(results(name, v) if v != shipped[name] else results(), half))
+                      for v in grid}
+            choice[name] = min(scores, key=scores.get)
+        tuned[half] = choice
+    print("\ncross-validation (two halves of LUDB: odd / even records in RECORDS); objective = "
+          "sum over points of |mean| + SD + 50 ms per 0.01 of sensitivity or PPV lost (lower is better)")
+    print("shipped:          " + ", ".join(f"{k}={v:g}" for k, v in shipped.items()))
+    for half in halves:
+        print(f"tuned on {half:4s}:    " + ", ".join(f"{k}={v:g}" for k, v in tuned[half].items()))
+    print(f"{'scored on':10s} {'constants':26s} {'objective':>9s} {'qrs_on sd':>9s} {'qrs_off sd':>10s} "
+          f"{'p sens':>6s} {'p_on sd':>7s} {'t_off sd':>8s} {'t sens':>6s}")
+    for half, other in (("even", "odd"), ("odd", "even")):
+        rows = [("shipped", {}), (f"tuned on {other}", tuned[other]), (f"tuned on {half} (in-sample)", tuned[half])]
+        for label, values in rows:
+            changed = {k: v for k, v in values.items() if v != shipped[k]}
+            res = results() if not changed else with_constants(changed, lambda: delineate_records(records))
+            t = half_score(res, half)
+            print(f"{half:10s} {label:26s} {objective(t):9.1f} {t['qrs_on']['sd']:9.1f} {t['qrs_off']['sd']:10.1f} "
+                  f"{t['p_on']['sens']:6.3f} {t['p_on']['sd']:7.1f} {t['t_off']['sd']:8.1f} {t['t_off']['sens']:6.3f}")
+    return tuned
 
 
 def print_table(name, table, seconds):
@@ -185,13 +276,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="every 6th record only")
     parser.add_argument("--no-neurokit", action="store_true")
+    parser.add_argument("--no-cv", action="store_true", help="skip the two-fold cross-validation")
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "ludb"))
     args = parser.parse_args(argv)
     records = load_ludb(Path(args.data), args.quick)
     print(f"LUDB: {len(records)} records x 12 leads, tolerance {TOLERANCE_MS:g} ms")
 
     t0 = time.perf_counter()
-    ours = [delineate(x, fs) for _, x, fs, _ in records]
+    ours = delineate_records(records)
     t_ours = time.perf_counter() - t0
     ours_table = score(ours, records)
     print_table("synthecg.measure.delineate", ours_table, t_ours)
@@ -199,10 +291,16 @@ def main(argv=None):
     glob = global_table(records)
     print("\nglobal measurements (synthecg.measure.measure) vs annotation reference "
           "(earliest onset / latest offset over leads, median over beats)")
-    print(f"{'quantity':9s} {'n/ref':>9s} {'mean err':>9s} {'MAE':>7s}")
+    print(f"{'quantity':9s} {'n/ref':>9s} {'mean err':>9s} {'MAE':>7s} {'median ours / ref':>22s}")
     for name, r in glob.items():
         unit = "bpm" if name == "hr" else "ms"
-        print(f"{name:9s} {r['n']:4d}/{r['n_ref']:<4d} {r['mean']:9.1f} {r['mae']:7.1f} {unit}")
+        print(f"{name:9s} {r['n']:4d}/{r['n_ref']:<4d} {r['mean']:9.1f} {r['mae']:7.1f} "
+              f"{r['median']:10.1f} / {r['median_ref']:5.1f} {unit}")
+
+    if not args.no_cv:
+        t0 = time.perf_counter()
+        cross_validate(records)
+        print(f"(cross-validation {time.perf_counter() - t0:.0f} s)")
 
     if not args.no_neurokit:
         t0 = time.perf_counter()

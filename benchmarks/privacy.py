@@ -15,6 +15,7 @@ are near-duplicates of each other, not of real people).
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import time
@@ -28,6 +29,11 @@ from synthecg import ECGBatch  # noqa: E402
 from synthecg.leads import INDEPENDENT_8  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def real_pool() -> ECGBatch:
@@ -85,9 +91,11 @@ def main() -> None:
     synthetic = synthetic_set(args.n, args.cache, args.tile)
     del pool
     print(f"audit: {len(synthetic)} synthetic vs {len(train)} train + {len(holdout)} holdout")
+    cpu0 = _cpu_seconds()
     t0 = time.perf_counter()
     audit = privacy_audit(train, holdout, synthetic, seed=0)
     seconds = time.perf_counter() - t0
+    cpu = _cpu_seconds() - cpu0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     for stage, value in audit.timings.items():
         print(f"  {stage:<28s} {value:8.2f} s")
@@ -102,7 +110,9 @@ def main() -> None:
     for name, control in audit.controls.items():
         print(f"  {name} control: {control['verdict']} (expected {control['expected']}), "
               f"attack AUC {control['mia_auc']:.3f}")
-    print(f"total {seconds:.1f} s, peak RSS {rss:.0f} MB")
+    print(f"total {seconds:.1f} s wall, {cpu:.1f} s CPU (all threads; on 2 idle cores the wall "
+          f"time would be about {cpu / 2:.0f}-{cpu:.0f} s), peak RSS {rss:.0f} MB, "
+          f"load average now {os.getloadavg()[0]:.1f}")
     print(f"RESULT privacy_audit_seconds={seconds:.1f}")
 
 

@@ -51,7 +51,7 @@ def rhythm_beats(batch: ECGBatch, known: tuple | None = None,
     beats.
     """
     from ..measure import median_beats
-    from ..measure.delineation import detect_beats
+    from ..measure.delineation import detect_beats_batch
 
     n = len(batch)
     scale = 1.0 if batch.units == "mV" else 1e-3
@@ -64,11 +64,11 @@ def rhythm_beats(batch: ECGBatch, known: tuple | None = None,
         else:
             beats, rr = known[0][start:stop], known[1][start:stop]
         cv = np.full(stop - start, np.nan)
-        for i in range(stop - start):
-            # the fine-scale derivative that detect_beats uses ignores baseline wander, so the
-            # mean-removed signal finds the same beats without a second high-pass filter
-            x = np.nan_to_num(part.signals[i].astype(np.float64) * scale)
-            peaks = detect_beats(x - x.mean(axis=-1, keepdims=True), batch.fs)
+        # the fine-scale derivative that detect_beats uses ignores baseline wander, so the
+        # mean-removed signal finds the same beats without a second high-pass filter
+        x = part.signals.astype(np.float64) * scale
+        x -= x.mean(axis=-1, keepdims=True)
+        for i, peaks in enumerate(detect_beats_batch(x, batch.fs)):
             if peaks.size >= 3:
                 # robust: a circular shift or a missed beat spoils one or two intervals, which
                 # must not move a record far from itself in the embedding
@@ -77,7 +77,7 @@ def rhythm_beats(batch: ECGBatch, known: tuple | None = None,
                 cv[i] = np.median(np.abs(intervals - middle)) / middle
         return beats, rr, cv
 
-    size = max(1, min(256, -(-n // (2 * (os.cpu_count() or 1)))))
+    size = max(1, min(64, -(-n // (2 * (os.cpu_count() or 1)))))  # 64 x 8 x 5000 float64: 20 MB
     bounds = list(_chunks(n, size))
     with ThreadPoolExecutor(max_workers=min(len(bounds), os.cpu_count() or 1) or 1) as pool:
         parts = list(pool.map(work, bounds))
@@ -198,7 +198,7 @@ def max_shift_similarity(cross: np.ndarray, lo: int, n_samples: int,
     cross = cross.reshape(-1, cross.shape[-1])
     bins = cross.shape[-1]
     grid = max(lag_grid, 2 * (lo + bins) + 2)
-    padded = np.zeros((cross.shape[0], grid // 2 + 1), dtype=np.complex128)
+    padded = np.zeros((cross.shape[0], grid // 2 + 1), dtype=np.complex64)
     padded[:, lo:lo + bins] = cross
     # irfft gives (2/grid) Re sum_k P_k e^{2 pi i k j / grid}; the correlation is Re sum_k P_k ...
     curve = np.fft.irfft(padded, n=grid, axis=-1) * (grid / 2.0)
@@ -209,11 +209,13 @@ def max_shift_similarity(cross: np.ndarray, lo: int, n_samples: int,
     k = np.arange(lo, lo + bins)
     # e^{2 pi i k (c + o) / N} = e^{2 pi i k c / N} e^{2 pi i k o / N}: one exp per pair and bin,
     # then a small matrix product for the 2R+1 offsets
-    turned = cross * np.exp(2j * np.pi * centre[:, None] * k[None, :] / n_samples)
-    steps = np.exp(2j * np.pi * offsets[:, None] * k[None, :] / n_samples)     # (2R+1, bins)
+    # phases reduced modulo n_samples first so float32 keeps them exact enough
+    turned = cross * np.exp((2j * np.pi / n_samples)
+                            * ((centre[:, None] * k[None, :]) % n_samples)).astype(np.complex64)
+    steps = np.exp(2j * np.pi * offsets[:, None] * k[None, :] / n_samples).astype(np.complex64)
     fine = np.real(turned @ steps.T)                                           # (pairs, 2R+1)
     pick = np.argmax(fine, axis=-1)
-    similarity = np.maximum(fine[rows, pick], curve[rows, best])
+    similarity = np.minimum(np.maximum(fine[rows, pick], curve[rows, best]), 1.0)  # float32 rounding
     # the peak at lag t means b[i + t] ~ a[i], i.e. a ~ np.roll(b, -t)
     shift = (-(centre + offsets[pick]) % n_samples).astype(np.int64)
     return similarity.reshape(shape), shift.reshape(shape)

@@ -61,6 +61,7 @@ THRESHOLDS: dict[str, Any] = {
 
 VERDICTS = ("pass", "fail", "inconclusive")
 PCA_ROWS = 2000  # synthetic rows used to find the density-ratio attack's principal axes
+DCR_BOOTSTRAP_ROWS = 2000  # synthetic rows resampled by the DCR bootstrap
 _STREAM = {"subsample": 0, "positive": 1, "negative": 2, "mia": 3, "dcr": 4}  # rng_for indices
 
 
@@ -278,7 +279,10 @@ def _real_to_synthetic_similarity(real_spec: np.ndarray, synthetic: ECGBatch,
     k = min(THRESHOLDS["shortlist"], d_real_syn.shape[1])
     candidates = np.argpartition(d_real_syn, k - 1, axis=1)[:, :k]
     used, local = np.unique(candidates, return_inverse=True)
-    syn_spec = si.band_spectra(synthetic[used])
+    picked = synthetic[used]
+    syn_spec = np.concatenate([si.band_spectra(picked, start=i, stop=min(len(used), i + 256))
+                               for i in range(0, len(used), 256)])   # chunks bound the memory
+    del picked
     sim, _ = si.max_shift_similarity(
         si.cross_listed(real_spec, syn_spec, local.reshape(candidates.shape)), lo,
         synthetic.n_samples)
@@ -325,9 +329,14 @@ def _dcr(d_syn_train: np.ndarray, d_syn_hold: np.ndarray, d_hold_train: np.ndarr
 
     all_rows = np.arange(dt.shape[0])
     point = share(all_rows, np.arange(dt.shape[1]), np.arange(dh.shape[1]))
+    # The bootstrap resamples at most DCR_BOOTSTRAP_ROWS synthetic rows (a seeded subsample):
+    # the real columns (~100) carry almost all the uncertainty, and fewer rows only widen the
+    # interval slightly (conservative) while 10,000 rows x 500 resamples cost a minute.
+    pool = (all_rows if len(all_rows) <= DCR_BOOTSTRAP_ROWS
+            else np.sort(rng.choice(len(all_rows), DCR_BOOTSTRAP_ROWS, replace=False)))
     boot = np.empty(THRESHOLDS["bootstrap"])
     for k in range(len(boot)):
-        boot[k] = share(rng.integers(0, dt.shape[0], dt.shape[0]),
+        boot[k] = share(pool[rng.integers(0, len(pool), len(pool))],
                         rng.integers(0, dt.shape[1], dt.shape[1]),
                         rng.integers(0, dh.shape[1], dh.shape[1]))
     lo, hi = _interval(boot)
@@ -414,7 +423,7 @@ def _check(real_train, real_holdout, synthetic) -> None:
             raise SynthECGError(f"{name}: expected an ECGBatch, got {type(batch).__name__}")
         if len(batch) == 0:
             raise SynthECGError(f"{name}: no ECGs")
-        if not np.all(np.isfinite(batch.signals)):
+        if np.issubdtype(batch.signals.dtype, np.floating) and not _all_finite(batch.signals):
             raise SynthECGError(f"{name}: NaN or infinite samples; clean or drop those ECGs first")
     ref = real_train
     for name, batch in named[1:]:
@@ -425,6 +434,11 @@ def _check(real_train, real_holdout, synthetic) -> None:
                 f"{list(ref.leads)}); resample and select common leads first")
     if len(real_train) < 2:
         raise SynthECGError("real_train: the audit needs at least 2 training ECGs")
+
+
+def _all_finite(x: np.ndarray, chunk: int = 256) -> bool:
+    """np.isfinite over chunks of ECGs (a whole-array mask of 10,000 ECGs would be 400 MB)."""
+    return all(np.isfinite(x[i:i + chunk]).all() for i in range(0, len(x), chunk))
 
 
 _BEAT_CACHE: dict[str, tuple] = {}
@@ -438,7 +452,7 @@ def _beats(batch: ECGBatch, known=None):
     import hashlib
 
     if known is not None:
-        beats, rr, counts = known
+        beats, rr, _ = known
         if len(beats) != len(batch) or beats.shape[1] != batch.n_leads:
             raise SynthECGError(f"median_beats: {beats.shape} does not match the batch's "
                                 f"{len(batch)} ECGs x {batch.n_leads} leads")

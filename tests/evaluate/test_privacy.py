@@ -18,12 +18,16 @@ from synthecg.leads import INDEPENDENT_8
 @pytest.fixture(scope="module")
 def pool() -> dict[str, ECGBatch]:
     """cinc2021 + LUDB + CODE-15 at 500 Hz, 5000 samples, 8 independent leads, in mV, split at
-    random (fixed seed) into train 150 / holdout 100 / other (never in either) ~124."""
+    random (fixed seed) into train 150 / holdout 100 / other (never in either) 123."""
     from synthecg import io
 
     parts = [io.read(shared(name), fs=500, length=5000, leads=INDEPENDENT_8).to_units("mV")
              for name in ("cinc2021-samples", "ludb", "code15-subset")]
     batch = ECGBatch.concat(parts)
+    # cinc2021 E07509 and E07510 are byte-identical recordings (the audit found them): keep one,
+    # or a split that puts them on both sides has a true copy in "real vs real"
+    _, first = np.unique(batch.signals.reshape(len(batch), -1), axis=0, return_index=True)
+    batch = batch[np.sort(first)]
     order = np.random.default_rng(2026).permutation(len(batch))
     return {"train": batch[np.sort(order[:150])], "holdout": batch[np.sort(order[150:250])],
             "other": batch[np.sort(order[250:])]}
@@ -78,9 +82,12 @@ def test_memorising_generator_fails_and_controls_behave(leaky_audit):
 def test_copies_are_found_at_their_indices(leaky_audit, leaky, pool):
     _, where, copied, shifts = leaky
     found = {c["synthetic_index"]: c for c in leaky_audit.copies}
-    assert set(found) == set(where.tolist())               # all copies, nothing else
+    assert set(where.tolist()) <= set(found)               # every planted copy ...
+    extra = set(found) - set(where.tolist())               # ... and at most chance exceedances
+    assert len(extra) <= 3 and not any(found[i]["near_identical"] for i in extra)
     for position, row, shift in zip(where, copied, shifts):
         copy = found[int(position)]
+        assert copy["near_identical"]
         assert copy["train_index"] == row
         assert copy["shift_samples"] == shift              # np.roll(train, shift) ~ synthetic
         assert copy["similarity"] > leaky_audit.copy_threshold
@@ -150,3 +157,17 @@ def test_bad_input_is_one_line(pool):
         privacy_audit(train, holdout, short)
     with pytest.raises(SynthECGError, match="synthetic: no ECGs"):
         privacy_audit(train, holdout, train[:0])
+    one = privacy_audit(train, holdout, pool["other"][:1])     # small, but a valid question
+    assert one.sizes["synthetic"] == 1 and one.verdict in ("pass", "inconclusive")
+    assert "density ratio" not in one.mia                      # no density from one ECG
+
+
+def test_importing_the_audit_stays_light():
+    import subprocess
+    import sys
+
+    code = ("import sys, synthecg.evaluate; "
+            "print(sorted(m for m in ('torch', 'sklearn', 'matplotlib') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -120,3 +120,17 @@ def test_median_beats_align_on_r_and_report_rr():
     flat.signals[:] = 0
     b, r, c = median_beats(flat)
     assert np.isnan(b).all() and c[0] == 0 and np.isnan(r[0])
+
+
+def test_rows_do_not_depend_on_the_other_ecgs_of_the_batch():
+    # 11 ECGs span two chunks; every row equals the ECG measured alone, threads or not
+    xs = [synthetic_ecg(rr=0.6 + 0.05 * i, noise_mv=0.01, seed=i)[0] for i in range(10)]
+    batch = ECGBatch(np.concatenate([_batch(x).signals for x in xs] + [np.zeros_like(_batch(xs[0]).signals)]),
+                     500.0, STANDARD_12, "mV")
+    together = measure(batch)
+    assert together["quality"].iloc[-1] == "flat" and (together["quality"].iloc[:-1] == "ok").all()
+    for threads in (1, 2):
+        assert measure(batch, threads=threads).equals(together)
+    for i in (0, 7, 10):
+        alone = measure(batch[i:i + 1])
+        assert alone.reset_index(drop=True).equals(together.iloc[i:i + 1].reset_index(drop=True)), i

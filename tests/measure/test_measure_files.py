@@ -41,3 +41,26 @@ def test_cli_measure(tmp_path):
     assert result.exit_code == 0, result.output
     assert "measured 3 ECGs" in result.output and len(pd.read_csv(out)) == 3
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_measure_to_csv_memory_is_bounded_by_the_batch_not_the_input(tmp_path):
+    # the same ECG 24 and 96 times in an HDF5 file (read chunk by chunk): the peak traced
+    # memory of measuring must not grow with the input (96 ECGs are 11.5 MB of int16)
+    import tracemalloc
+
+    x, _ = synthetic_ecg()
+    one = np.rint(x * 1000).astype(np.int16)
+    peaks, sizes = {}, {}
+    for n in (24, 96):
+        path = tmp_path / f"{n}.h5"
+        synthecg.io.write(ECGBatch(np.stack([one] * n), 500.0, STANDARD_12, "uV"), path)
+        sizes[n] = n * one.nbytes
+        tracemalloc.start()
+        try:
+            assert measure_to_csv(path, tmp_path / f"{n}.csv", batch_size=8, progress=False) == n
+            peaks[n] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peaks[96] - peaks[24] < 0.1 * (sizes[96] - sizes[24]), peaks
+    assert peaks[96] < 60e6, peaks  # measured: 37 MB for batches of 8 ECGs
+    assert len(pd.read_csv(tmp_path / "96.csv")) == 96
