@@ -87,11 +87,19 @@ def render(html_path: Path, width: int = 1200, height: int = 2400) -> Rendered:
     binary = chromium_binary()
     if binary is None:
         raise FileNotFoundError("chromium")
+    import fcntl
+
     commands_r, commands_w = os.pipe()
     replies_r, replies_w = os.pipe()
+    # the child's ends moved above 10 first, so dup2 onto 3 and 4 never overwrites one of them
+    child_r = fcntl.fcntl(commands_r, fcntl.F_DUPFD_CLOEXEC, 10)
+    child_w = fcntl.fcntl(replies_w, fcntl.F_DUPFD_CLOEXEC, 10)
+    for fd in (commands_r, replies_w):
+        os.close(fd)
+    commands_r, replies_w = child_r, child_w
 
-    def fds():  # Chromium's debugging pipe is fd 3 (commands in) and fd 4 (replies out)
-        os.dup2(commands_r, 3)
+    def fds():  # Chromium's debugging pipe is fd 3 (commands in) and fd 4 (replies out);
+        os.dup2(commands_r, 3)  # dup2 copies are inheritable, everything else is close-on-exec
         os.dup2(replies_w, 4)
 
     profile = tempfile.mkdtemp(prefix="synthecg-chromium-")
@@ -100,7 +108,7 @@ def render(html_path: Path, width: int = 1200, height: int = 2400) -> Rendered:
             "--disable-component-update", "--disable-sync", "--disable-extensions",
             "--proxy-server=http://127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
             f"--user-data-dir={profile}", f"--window-size={width},{height}", "about:blank"]
-    process = subprocess.Popen(args, preexec_fn=fds, pass_fds=(3, 4), stdin=subprocess.DEVNULL,
+    process = subprocess.Popen(args, preexec_fn=fds, close_fds=False, stdin=subprocess.DEVNULL,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(commands_r)
     os.close(replies_w)
