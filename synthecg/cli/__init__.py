@@ -20,14 +20,13 @@ def _one_line_warning(message, category, filename, lineno, line=None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the exit status (0 ok, 2 user error, 130 interrupted)."""
+    """Run the CLI; returns the exit status (0 ok, 2 user error, 3 evaluate --gate failed, 130 interrupted)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     if not debug:  # library warnings (e.g. a corrected header gain) as one line each
         warnings.formatwarning = _one_line_warning
     try:
-        # A command's click.exceptions.Exit(code) comes back as the return value here.
-        code = cli.main(args=args, prog_name="synthecg", standalone_mode=False)
+        status = cli.main(args=args, prog_name="synthecg", standalone_mode=False)
     except SynthECGError as exc:
         if debug:
             raise
@@ -44,4 +43,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    return code if isinstance(code, int) else 0
+    # click returns a command's Exit(code) instead of raising it when not standalone
+    # (`evaluate --gate` exits 3); commands themselves return None.
+    return status if isinstance(status, int) else 0

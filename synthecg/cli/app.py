@@ -183,6 +183,55 @@ def train_command(model, data_path, data_filter, out, steps, epochs, model_size,
     click.echo(f"trained {result.step}/{result.steps} steps{stopped} in {result.seconds:.0f} s{best}")
     click.echo(f"run directory: {out} (synthecg generate --model {out} ...)")
 
+@cli.command("evaluate")
+@click.option("--real", "real", type=click.Path(), multiple=True, required=True,
+              help="Real ECGs the generator was trained on (file, folder or training run "
+                   "directory; repeat to combine folders).")
+@click.option("--holdout", type=click.Path(), multiple=True,
+              help="Real ECGs of the same population that were NOT trained on.")
+@click.option("--synthetic", type=click.Path(), required=True, help="Synthetic ECGs (file or folder).")
+@click.option("--out", "out", type=click.Path(), required=True,
+              help="Report folder: report.html, metrics.json and the figures (PNG).")
+@click.option("--gate", is_flag=True,
+              help="Exit with status 3 when the privacy verdict is not pass or a fidelity flag is raised.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random step.")
+@click.option("--filter", "real_filter", default=None,
+              help="Keep only real ECGs with these labels: 'normal' or comma-separated SNOMED codes.")
+@click.option("--holdout-fraction", type=float, default=None,
+              help="Without --holdout: hold out this share of --real (split by --seed).")
+@click.option("--max-synthetic", type=int, default=None, help="Subsample the synthetic set (seeded).")
+@click.option("--max-real", type=int, default=None, help="Subsample each real set (seeded).")
+@click.option("--cache-dir", type=click.Path(), default=None,
+              help="Measurement cache (default ~/.cache/synthecg/measurements or $SYNTHECG_CACHE_DIR).")
+@click.option("--no-cache", is_flag=True, help="Measure without reading or writing the cache.")
+@click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def evaluate_command(real, holdout, synthetic, out, gate, seed, real_filter, holdout_fraction,
+                     max_synthetic, max_real, cache_dir, no_cache, overwrite, quiet):
+    """Evaluate synthetic ECGs against real ones: fidelity, diversity and a privacy audit,
+    written as one self-contained HTML report plus metrics.json."""
+    from ..evaluate import evaluate, write_report
+    from ..evaluate.evaluation import check_report_dir
+
+    check_report_dir(out, overwrite)  # refuse before minutes of work, not after
+
+    def one(paths):
+        return None if not paths else paths[0] if len(paths) == 1 else list(paths)
+
+    result = evaluate(one(real), synthetic, one(holdout), seed=seed, real_filter=real_filter,
+                      holdout_fraction=holdout_fraction, max_synthetic=max_synthetic,
+                      max_real=max_real, cache_dir=False if no_cache else cache_dir,
+                      progress=False if quiet else None)
+    written = write_report(result, out, overwrite=overwrite)
+    summary = result.summary()
+    click.echo("fidelity: {verdict} ({n_flags} flags); diversity: {d}; privacy: {p}".format(
+        **summary["fidelity"], d=summary["diversity"]["verdict"], p=summary["privacy"]["verdict"]))
+    click.echo(f"report: {written['report.html']}")
+    failures = result.gate_failures()
+    if gate and failures:
+        click.echo(f"gate: fails ({'; '.join(failures)})", err=True)
+        raise click.exceptions.Exit(3)
+
 
 def _is_rank_zero() -> bool:
     import os
