@@ -97,7 +97,7 @@ def test_bad_input_is_one_line_exit_2(generated_folder, tmp_path, monkeypatch, c
 
 def test_info_and_plot_on_a_folder_whose_records_differ_in_length(tmp_path, capsys):
     """CODE-15 exports mix lengths: described and plotted record by record, never resampled."""
-    from conftest import shared
+    from _realdata import shared
 
     folder = shared("code15-subset")
     assert main(["info", str(folder), "--limit", "3"]) == 0
@@ -113,7 +113,7 @@ def test_library_warnings_print_as_one_line(tmp_path, capsys):
     import subprocess
     import sys
 
-    from conftest import shared
+    from _realdata import shared
 
     done = subprocess.run([sys.executable, "-m", "synthecg", "info", str(shared("cinc2020-samples")),
                            "--limit", "1"], capture_output=True, text=True)
@@ -123,7 +123,7 @@ def test_library_warnings_print_as_one_line(tmp_path, capsys):
 
 
 def test_convert_harmonises_a_mixed_folder_when_asked(tmp_path, capsys):
-    from conftest import shared
+    from _realdata import shared
 
     folder, target = shared("code15-subset"), tmp_path / "code15.h5"
     assert main(["convert", str(folder), str(target)]) == 2

@@ -14,7 +14,7 @@ from synthecg import ECGBatch, SynthECGError
 from synthecg.data import DataConfig, open_training_data, read_split
 from synthecg.data.dataset import holdout_ids
 from synthecg.leads import INDEPENDENT_8
-from conftest import shared, wfdb_batch
+from _realdata import shared, wfdb_batch
 
 CINC21_NAMES = ["E07500", "E07501", "HR06001", "HR06002", "HR06004", "JS20000", "JS20001", "JS20003"]
 

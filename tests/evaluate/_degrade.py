@@ -18,7 +18,7 @@ from synthecg.ecg import to_integer_uv
 from synthecg.leads import INDEPENDENT_8
 from synthecg.measure.delineation import condition, detect_beats
 
-from conftest import shared, wfdb_batch
+from _realdata import shared, wfdb_batch
 
 
 def real_normal_ecgs(n_ludb: int = 36) -> ECGBatch:

@@ -90,7 +90,7 @@ def test_training_run_directory_stands_for_real_and_holdout(tmp_path, capsys, st
     """A run directory's records.json (written by synthecg.data) gives both real sets."""
     import shutil
 
-    from conftest import DATA
+    from _realdata import SHARED_DATA as DATA
     from synthecg.data import DataConfig, open_training_data
 
     source = tmp_path / "records"

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import shared
+from _realdata import shared
 
 from synthecg import ECGBatch, SynthECGError
 from synthecg.evaluate import PrivacyAudit, privacy_audit

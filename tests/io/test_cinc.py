@@ -5,7 +5,7 @@ import wfdb
 
 import synthecg.io as ecg_io
 from synthecg import SynthECGError
-from tests.conftest import shared, wfdb_batch
+from _realdata import shared, wfdb_batch
 
 
 def test_cinc2021_folder_matches_wfdb_with_labels():

@@ -3,7 +3,7 @@ import pytest
 
 import synthecg.io as ecg_io
 from synthecg import SynthECGError
-from tests.conftest import shared
+from _realdata import shared
 
 
 def test_csv_round_trip_microvolts_and_millivolts(tmp_path, cinc2021):

@@ -2,7 +2,7 @@ import numpy as np
 import pyedflib
 
 import synthecg.io as ecg_io
-from tests.conftest import shared
+from _realdata import shared
 
 
 def test_edf_round_trip_exact_microvolts_with_meta(tmp_path):

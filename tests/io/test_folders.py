@@ -4,7 +4,7 @@ import pytest
 import synthecg.io as ecg_io
 from synthecg import SynthECGError
 from synthecg.io.folders import natural_key, record_files
-from tests.conftest import shared
+from _realdata import shared
 
 
 def test_mixed_lengths_named_unless_length_given():

@@ -14,7 +14,7 @@ import pytest
 
 import synthecg.io as ecg_io
 from synthecg import ECGBatch, SynthECGError
-from tests.conftest import shared
+from _realdata import shared
 
 N_CASES = 3000
 

@@ -4,7 +4,7 @@ import wfdb as wfdb_lib
 
 import synthecg.io as ecg_io
 from synthecg import SynthECGError
-from tests.conftest import shared, wfdb_batch
+from _realdata import shared, wfdb_batch
 
 
 def test_code15_reads_exact_microvolts_with_meta():

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _synthetic_beats import synthetic_ecg
-from conftest import ROOT, shared
+from _realdata import ROOT, shared
 
 from synthecg import SynthECGError
 from synthecg.measure import KEYS, delineate

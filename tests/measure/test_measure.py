@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _synthetic_beats import synthetic_ecg
-from conftest import shared, wfdb_batch
+from _realdata import shared, wfdb_batch
 
 from synthecg import ECGBatch, SynthECGError
 from synthecg.leads import INDEPENDENT_8, STANDARD_12, limb_leads_from_i_ii

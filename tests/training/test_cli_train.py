@@ -15,7 +15,7 @@ import torch
 import synthecg.io as ecg_io
 from synthecg import ECGBatch
 from synthecg.cli import main
-from tests.conftest import shared
+from _realdata import shared
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY_TOML = ('n_critic = 1\neval_every = 0\nsample_every = 0\ncheckpoint_every = 0\n'
