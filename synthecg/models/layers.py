@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import conv_autograd
 from .config import ECGModelConfig
 
 
@@ -205,8 +206,15 @@ class WaveGANCriticBody(nn.Module):
         self.fc = nn.Linear(c_in * n, 1)
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        # Training on CPU: the exact reformulated kernels (fast, and double-differentiable for
+        # the gradient penalty); inference keeps PyTorch's own.
+        fast = conv_autograd.wanted(x, self.convs[0].weight)
         for i, conv in enumerate(self.convs):
-            x = F.leaky_relu(conv(x), negative_slope=self.alpha)
+            if fast:
+                x = conv_autograd.leaky_relu(conv_autograd.conv1d(
+                    x, conv.weight, conv.bias, conv.stride[0], conv.padding[0]), self.alpha)
+            else:
+                x = F.leaky_relu(conv(x), negative_slope=self.alpha)
             if i < len(self.shuffles):
                 x = self.shuffles[i](x, generator=generator)
         return self.fc(x.flatten(1))
