@@ -246,41 +246,48 @@ def main() -> None:
     ours_repeats = 2 if args.quick else 4
     print(f"torch {torch.__version__}, {threads} threads, batch {args.batch}, 8 x {LENGTH}, d = {D}")
     peak = matmul_gflops()
-    print(f"fp32 matmul: {peak:.1f} GFLOP/s")
+    print(f"fp32 matmul: {peak:.1f} GFLOP/s", flush=True)
 
     torch.manual_seed(0)
     reference = reference_critic()
     ours = our_critic(reference)
     real, fake, alpha = data(args.batch)
     flops = critic_step_flops(args.batch)
-    critic_step(ours, real, fake, alpha)  # warm-up
-    t_ours = timed(lambda: critic_step(ours, real, fake, alpha), ours_repeats)
-    t_ref = timed(lambda: critic_step(reference, real, fake, alpha), 1)
-    peak = max(peak, matmul_gflops())
-    print(f"fp32 matmul (best of before/after): {peak:.1f} GFLOP/s")
-    critic_speedup = t_ref / t_ours
-    for name, t in (("reference", t_ref), ("ours", t_ours)):
-        print(f"critic step     {name:9s}: {t:8.2f} s  {flops / t / 1e9:6.1f} GFLOP/s "
-              f"= {flops / t / 1e9 / peak:5.1%} of matmul  ({flops / 1e9:.0f} GFLOP)")
-    print(f"critic step speedup: {critic_speedup:.1f}x")
-
-    ref_g, our_g = generators()
-    for module in (reference, ours):
-        module.requires_grad_(False)
-    noise = real
     gflops = generator_step_flops(args.batch)
-    generator_step(our_g, ours, noise)
-    tg_ours = timed(lambda: generator_step(our_g, ours, noise), ours_repeats)
-    tg_ref = timed(lambda: generator_step(ref_g, reference, noise), 1)
-    for name, t in (("reference", tg_ref), ("ours", tg_ours)):
-        print(f"generator step  {name:9s}: {t:8.2f} s  {gflops / t / 1e9:6.1f} GFLOP/s "
-              f"= {gflops / t / 1e9 / peak:5.1%} of matmul  ({gflops / 1e9:.0f} GFLOP)")
-    print(f"generator step speedup: {tg_ref / tg_ours:.1f}x")
+    ref_g, our_g = generators()
+
+    def report(kind, name, t, work):
+        print(f"{kind} step  {name:9s}: {t:8.2f} s  {work / t / 1e9:6.1f} GFLOP/s "
+              f"= {work / t / 1e9 / peak:5.1%} of matmul  ({work / 1e9:.0f} GFLOP)", flush=True)
+
+    # Ours first (warm-up, then best of a few), then the reference once: its steps take minutes.
+    critic_step(ours, real, fake, alpha)
+    t_ours = timed(lambda: critic_step(ours, real, fake, alpha), ours_repeats)
+    report("critic   ", "ours", t_ours, flops)
+    frozen = [(p, p.requires_grad) for p in ours.parameters()]
+    ours.requires_grad_(False)
+    generator_step(our_g, ours, real)
+    tg_ours = timed(lambda: generator_step(our_g, ours, real), ours_repeats)
+    report("generator", "ours", tg_ours, gflops)
+    for p, flag in frozen:
+        p.requires_grad_(flag)
+    t_ref = timed(lambda: critic_step(reference, real, fake, alpha), 1)
+    report("critic   ", "reference", t_ref, flops)
+    critic_speedup = t_ref / t_ours
+    print(f"critic step speedup: {critic_speedup:.1f}x", flush=True)
+    reference.requires_grad_(False)
+    tg_ref = timed(lambda: generator_step(ref_g, reference, real), 1)
+    report("generator", "reference", tg_ref, gflops)
+    print(f"generator step speedup: {tg_ref / tg_ours:.1f}x", flush=True)
+    peak_after = matmul_gflops()
+    print(f"fp32 matmul after: {peak_after:.1f} GFLOP/s (fractions above use the first; the "
+          f"machine's load may have changed)", flush=True)
     del reference, ours, ref_g, our_g
 
     start = time.perf_counter()
     for name, error in gradient_check(args.check_batch).items():
-        print(f"gradient check (batch {args.check_batch}) {name:28s}: worst relative error {error:.1e}")
+        print(f"gradient check (batch {args.check_batch}) {name:28s}: worst relative error {error:.1e}",
+              flush=True)
     print(f"  ({time.perf_counter() - start:.0f} s)")
 
     result = subprocess.run([sys.executable, __file__, "--rss-child", str(args.rss_batch)],
