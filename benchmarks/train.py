@@ -223,8 +223,10 @@ def gradient_check(batch: int) -> dict[str, float]:
 
 def rss_child(batch: int) -> None:
     """One full-size critic step of ours at ``batch``; prints the peak RSS in MiB."""
+    from synthecg.models import Pulse2PulseConfig, Pulse2PulseCritic
+
     torch.set_num_threads(os.cpu_count() or 1)
-    critic = our_critic(reference_critic())
+    critic = Pulse2PulseCritic(Pulse2PulseConfig(model_size=D)).train()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     critic_step(critic, *data(batch))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
