@@ -227,10 +227,19 @@ def rss_child(batch: int) -> None:
 
     torch.set_num_threads(os.cpu_count() or 1)
     critic = Pulse2PulseCritic(Pulse2PulseConfig(model_size=D)).train()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    before = peak_rss_mib()
     critic_step(critic, *data(batch))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{before:.0f} {peak:.0f}")
+    print(f"{before:.0f} {peak_rss_mib():.0f}")
+
+
+def peak_rss_mib() -> float:
+    """This process's peak RSS (VmHWM: unlike ru_maxrss it is not inherited across fork + exec
+    from a large parent)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -239,6 +248,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--check-batch", type=int, default=2)
     parser.add_argument("--rss-batch", type=int, default=32)
+    parser.add_argument("--critic-only", action="store_true",
+                        help="time the critic steps only (no generator step, gradient check, RSS)")
     parser.add_argument("--rss-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rss_child:
@@ -266,6 +277,12 @@ def main() -> None:
     critic_step(ours, real, fake, alpha)
     t_ours = timed(lambda: critic_step(ours, real, fake, alpha), ours_repeats)
     report("critic   ", "ours", t_ours, flops)
+    if args.critic_only:
+        t_ref = timed(lambda: critic_step(reference, real, fake, alpha), 1)
+        report("critic   ", "reference", t_ref, flops)
+        print(f"fp32 matmul after: {matmul_gflops():.1f} GFLOP/s", flush=True)
+        print(f"RESULT critic_step_speedup_vs_reference={t_ref / t_ours:.2f}")
+        return
     frozen = [(p, p.requires_grad) for p in ours.parameters()]
     ours.requires_grad_(False)
     generator_step(our_g, ours, real)
