@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import conv_autograd
 from .config import ECGModelConfig
 
 
@@ -212,8 +213,15 @@ class WaveGANCriticBody(nn.Module):
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None,
                 shifts: torch.Tensor | None = None) -> torch.Tensor:
         """``shifts``: optional (len(self.shuffles), batch) phase-shuffle shifts (see PhaseShuffle)."""
+        # Training on CPU: the exact reformulated kernels (fast, and double-differentiable for
+        # the gradient penalty); inference keeps PyTorch's own.
+        fast = conv_autograd.wanted(x, self.convs[0].weight)
         for i, conv in enumerate(self.convs):
-            x = F.leaky_relu(conv(x), negative_slope=self.alpha)
+            if fast:
+                x = conv_autograd.leaky_relu(conv_autograd.conv1d(
+                    x, conv.weight, conv.bias, conv.stride[0], conv.padding[0]), self.alpha)
+            else:
+                x = F.leaky_relu(conv(x), negative_slope=self.alpha)
             if i < len(self.shuffles):
                 x = self.shuffles[i](x, generator=generator,
                                      shifts=None if shifts is None else shifts[i])
