@@ -34,11 +34,12 @@ setup-dev: $(VENV)/.installed-dev
 DATA ?= ../shared/data
 
 demo: setup
-	$(BIN)/synthecg generate -n 200 --seed 0 --out demo-output
-	$(BIN)/synthecg info demo-output --limit 3
-	$(BIN)/synthecg plot demo-output --index 0 --out demo-output/ecg-0000.png --overwrite
+	@# its own sub-folder, so a demo-output/ left by an older demo never blocks this one
+	$(BIN)/synthecg generate -n 200 --seed 0 --out demo-output/generated
+	$(BIN)/synthecg info demo-output/generated --limit 3
+	$(BIN)/synthecg plot demo-output/generated --index 0 --out demo-output/ecg-0000.png --overwrite
 	@# the built-in generator's ECGs against the real normal-rhythm ECGs of the shared data
-	$(BIN)/synthecg evaluate --synthetic demo-output --filter normal --holdout-fraction 0.3 \
+	$(BIN)/synthecg evaluate --synthetic demo-output/generated --filter normal --holdout-fraction 0.3 \
 		--real $(DATA)/ludb/data --real $(DATA)/cinc2021-samples --real $(DATA)/cinc2020-samples \
 		--out demo-output/evaluation --overwrite
 
