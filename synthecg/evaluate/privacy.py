@@ -279,10 +279,9 @@ def _real_to_synthetic_similarity(real_spec: np.ndarray, synthetic: ECGBatch,
     k = min(THRESHOLDS["shortlist"], d_real_syn.shape[1])
     candidates = np.argpartition(d_real_syn, k - 1, axis=1)[:, :k]
     used, local = np.unique(candidates, return_inverse=True)
-    picked = synthetic[used]
-    syn_spec = np.concatenate([si.band_spectra(picked, start=i, stop=min(len(used), i + 256))
-                               for i in range(0, len(used), 256)])   # chunks bound the memory
-    del picked
+    # picked 256 at a time: up to (real records x shortlist) ECGs, whose copy would be 0.5 GB
+    syn_spec = np.concatenate([si.band_spectra(synthetic[used[i:i + 256]])
+                               for i in range(0, len(used), 256)])
     sim, _ = si.max_shift_similarity(
         si.cross_listed(real_spec, syn_spec, local.reshape(candidates.shape)), lo,
         synthetic.n_samples)
