@@ -18,6 +18,7 @@ samples at equal times would miss the copy. Two representations are used:
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -79,11 +80,25 @@ def rhythm_beats(batch: ECGBatch, known: tuple | None = None,
 
     size = max(1, min(64, -(-n // (2 * (os.cpu_count() or 1)))))  # 64 x 8 x 5000 float64: 20 MB
     bounds = list(_chunks(n, size))
-    with ThreadPoolExecutor(max_workers=min(len(bounds), os.cpu_count() or 1) or 1) as pool:
-        parts = list(pool.map(work, bounds))
-    if not parts:
+    if not bounds:
         return (np.zeros((0, batch.n_leads, 0), np.float32), np.zeros(0), np.zeros(0))
-    return tuple(np.concatenate([p[k] for p in parts]) for k in range(3))
+    out: list = [None, np.empty(n), np.empty(n)]
+
+    def fill(bounds):
+        # each chunk written into the result as it is done: the parts of 10,000 ECGs' median
+        # beats (170 MB for 12 leads) never exist beside their concatenation
+        start, stop = bounds
+        beats, rr, cv = work(bounds)
+        if out[0] is None:
+            with lock:
+                if out[0] is None:
+                    out[0] = np.empty((n,) + beats.shape[1:], dtype=beats.dtype)
+        out[0][start:stop], out[1][start:stop], out[2][start:stop] = beats, rr, cv
+
+    lock = threading.Lock()
+    with ThreadPoolExecutor(max_workers=min(len(bounds), os.cpu_count() or 1) or 1) as pool:
+        list(pool.map(fill, bounds))
+    return tuple(out)
 
 
 def _downsample_beats(beats: np.ndarray, fs: float) -> np.ndarray:
@@ -91,8 +106,12 @@ def _downsample_beats(beats: np.ndarray, fs: float) -> np.ndarray:
     factor = max(1, int(round(fs / BEAT_FS)))
     n, leads, window = beats.shape
     usable = window - window % factor
-    out = beats[:, :, :usable].reshape(n, leads, usable // factor, factor).mean(axis=-1)
-    return out.reshape(n, -1)
+    out = np.empty((n, leads * (usable // factor)), dtype=np.float64)
+    for start, stop in _chunks(n, 1024):   # float64 copies of one chunk, not of 10,000 ECGs
+        part = beats[start:stop, :, :usable].astype(np.float64)
+        out[start:stop] = part.reshape(stop - start, leads, usable // factor, factor).mean(
+            axis=-1).reshape(stop - start, -1)
+    return out
 
 
 class BeatEmbedding:
@@ -110,7 +129,7 @@ class BeatEmbedding:
         self.fs = fs
 
     def _raw(self, beats, rr_ms, rr_cv):
-        b = _downsample_beats(beats.astype(np.float64), self.fs)
+        b = _downsample_beats(beats, self.fs)
         r = np.column_stack([np.log(rr_ms), rr_cv])
         return b, r
 

@@ -21,6 +21,7 @@ the synthetic set.
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -328,7 +329,7 @@ def signal_checks(batch: ECGBatch, chunk: int = 256):
     limb = np.ones(n, bool) if has_limb else None
     scale = 1.0 if batch.units == "mV" else 1e-3
     index = {lead: i for i, lead in enumerate(batch.leads)}
-    for start in range(0, n, chunk):
+    def check(start):
         x = batch.signals[start:start + chunk].astype(np.float32) * np.float32(scale)
         stop = start + len(x)
         finite = np.isfinite(x)
@@ -347,6 +348,12 @@ def signal_checks(batch: ECGBatch, chunk: int = 256):
                 rms = np.std(actual, axis=-1)
                 ok &= residual <= LIMB_TOLERANCE_UV / 1000.0 + LIMB_TOLERANCE_SHARE * rms
             limb[start:stop] = ok
+
+    # chunks in threads (numpy releases the GIL in the heavy steps); each writes its own rows
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max(1, min(os.cpu_count() or 1, 8))) as pool:
+        list(pool.map(check, range(0, n, chunk)))
     return flat, clipped, limb
 
 

@@ -373,11 +373,12 @@ def content_hash(batch: ECGBatch) -> str:
 
 
 def cached_measure(batch: ECGBatch, cache_dir=None, progress: bool | None = None,
-                   desc: str = "measure"):
+                   desc: str = "measure", digest: str | None = None):
     """``synthecg.measure.measure(batch)``, read from / written to the content-keyed cache.
 
     Returns ``(DataFrame, hit)``: one row per ECG (index 0..n-1) and whether the cache answered.
-    ``cache_dir=False`` measures without caching.
+    ``cache_dir=False`` measures without caching. ``digest``: ``content_hash(batch)`` when the
+    caller has it (hashing 10,000 ECGs takes seconds).
     """
     import pandas as pd
 
@@ -386,7 +387,7 @@ def cached_measure(batch: ECGBatch, cache_dir=None, progress: bool | None = None
     path = None
     if cache_dir is not False:
         folder = Path(cache_dir) if cache_dir else default_cache_dir()
-        path = folder / f"{content_hash(batch)}.csv"
+        path = folder / f"{digest or content_hash(batch)}.csv"
         if path.is_file():
             try:
                 table = pd.read_csv(path, index_col=0)
@@ -408,3 +409,43 @@ def cached_measure(batch: ECGBatch, cache_dir=None, progress: bool | None = None
         except (OSError, SynthECGError):
             pass  # an unwritable cache only costs time on the next run
     return table, False
+
+
+def _rhythm_digest() -> str:
+    """sha256 of the code behind the privacy audit's beat representation (beside the engine)."""
+    from . import _shift_invariant
+
+    return hashlib.sha256(Path(_shift_invariant.__file__).read_bytes()).hexdigest()[:16]
+
+
+def cached_rhythm_beats(batch: ECGBatch, cache_dir=None, digest: str | None = None):
+    """``_shift_invariant.rhythm_beats(batch)`` (median beats, median RR, RR variability: the
+    privacy audit's representation), read from / written to the content-keyed cache as ``.npz``.
+
+    Returns ``((beats, rr_ms, rr_cv), hit)``. Beat detection over 10,000 ECGs costs about as
+    much as measuring them, so a re-run (another threshold, the report again) reads it back.
+    """
+    from ._shift_invariant import rhythm_beats
+
+    path = None
+    if cache_dir is not False:
+        folder = Path(cache_dir) if cache_dir else default_cache_dir()
+        path = folder / f"{digest or content_hash(batch)}.rhythm-{_rhythm_digest()}.npz"
+        if path.is_file():
+            try:
+                with np.load(path) as data:
+                    value = (data["beats"], data["rr_ms"], data["rr_cv"])
+                if len(value[0]) == len(batch) and value[0].shape[1] == batch.n_leads:
+                    return value, True
+            except (OSError, ValueError, KeyError):
+                pass  # a damaged cache entry is computed again and replaced
+    value = rhythm_beats(batch)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(path, overwrite=True) as tmp:
+                with open(tmp, "wb") as fh:
+                    np.savez(fh, beats=value[0], rr_ms=value[1], rr_cv=value[2])
+        except (OSError, SynthECGError):
+            pass  # an unwritable cache only costs time on the next run
+    return value, False

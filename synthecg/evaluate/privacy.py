@@ -279,10 +279,9 @@ def _real_to_synthetic_similarity(real_spec: np.ndarray, synthetic: ECGBatch,
     k = min(THRESHOLDS["shortlist"], d_real_syn.shape[1])
     candidates = np.argpartition(d_real_syn, k - 1, axis=1)[:, :k]
     used, local = np.unique(candidates, return_inverse=True)
-    picked = synthetic[used]
-    syn_spec = np.concatenate([si.band_spectra(picked, start=i, stop=min(len(used), i + 256))
-                               for i in range(0, len(used), 256)])   # chunks bound the memory
-    del picked
+    # picked 256 at a time: up to (real records x shortlist) ECGs, whose copy would be 0.5 GB
+    syn_spec = np.concatenate([si.band_spectra(synthetic[used[i:i + 256]])
+                               for i in range(0, len(used), 256)])
     sim, _ = si.max_shift_similarity(
         si.cross_listed(real_spec, syn_spec, local.reshape(candidates.shape)), lo,
         synthetic.n_samples)
@@ -472,23 +471,41 @@ def _beats(batch: ECGBatch, known=None):
     return value
 
 
+def _given_rhythm(batch: ECGBatch, value) -> tuple:
+    """A caller's ``rhythm_beats`` output for ``batch``, shape-checked."""
+    if not isinstance(value, (tuple, list)) or len(value) != 3:
+        raise SynthECGError("rhythm_beats: expected (beats, rr_ms, rr_cv) per set")
+    beats, rr, cv = (np.asarray(v) for v in value)
+    if beats.ndim != 3 or len(beats) != len(batch) or beats.shape[1] != batch.n_leads \
+            or len(rr) != len(batch) or len(cv) != len(batch):
+        raise SynthECGError(f"rhythm_beats: {beats.shape} does not match the batch's "
+                            f"{len(batch)} ECGs x {batch.n_leads} leads")
+    return beats, rr, cv
+
+
 def _positive_control(train: ECGBatch, seed: int) -> ECGBatch:
     """Every training record circularly shifted (uniform shift), each lead scaled by a gain in
     ``control_gain_range`` and white noise of ``control_noise_mv`` added: a generator that
     memorised its training set and disguises it a little."""
     rng = rng_for(seed, _STREAM["positive"])
-    x = train.to_units("mV").signals.astype(np.float64)
-    n, leads, samples = x.shape
+    n, leads, samples = train.signals.shape
     shifts = rng.integers(0, samples, n)
     lo, hi = THRESHOLDS["control_gain_range"]
     gains = rng.uniform(lo, hi, (n, leads, 1))
-    noise = rng.normal(0.0, THRESHOLDS["control_noise_mv"], x.shape)
-    rows = np.arange(samples)[None, :] - shifts[:, None]          # np.roll per record
-    out = x[np.arange(n)[:, None, None], np.arange(leads)[None, :, None],
-            (rows % samples)[:, None, :]] * gains + noise
+    out = np.empty((n, leads, samples), dtype=np.float32)
+    # 32 records at a time (float64 copies of 300 x 12 x 5000 would be 3 x 144 MB); the noise is
+    # drawn in the same order, so the values are those of one whole-set draw
+    for start in range(0, n, 32):
+        stop = min(n, start + 32)
+        x = train[start:stop].to_units("mV").signals.astype(np.float64)
+        noise = rng.normal(0.0, THRESHOLDS["control_noise_mv"], x.shape)
+        rows = np.arange(samples)[None, :] - shifts[start:stop, None]   # np.roll per record
+        out[start:stop] = x[np.arange(stop - start)[:, None, None],
+                            np.arange(leads)[None, :, None],
+                            (rows % samples)[:, None, :]] * gains[start:stop] + noise
     meta = [{"control": "positive", "train_index": i, "shift_samples": int(s)}
             for i, s in enumerate(shifts)]
-    return ECGBatch(out.astype(np.float32), train.fs, train.leads, "mV", meta)
+    return ECGBatch(out, train.fs, train.leads, "mV", meta)
 
 
 # --- the audit ----------------------------------------------------------------------------------
@@ -567,6 +584,7 @@ def _control_summary(core: dict, expected: str, verdict: str) -> dict:
 
 def privacy_audit(real_train: ECGBatch, real_holdout: ECGBatch | None, synthetic: ECGBatch, *,
                   seed: int = 0, median_beats: dict[str, tuple] | None = None,
+                  rhythm_beats: dict[str, tuple] | None = None,
                   progress: bool | None = None) -> PrivacyAudit:
     """Audit ``synthetic`` ECGs for what they reveal about ``real_train``.
 
@@ -577,7 +595,11 @@ def privacy_audit(real_train: ECGBatch, real_holdout: ECGBatch | None, synthetic
     ``seed`` fixes the training subsample, the controls and every bootstrap: the same inputs and
     seed give the same audit. ``median_beats``: optional ``{"train"|"holdout"|"synthetic":
     synthecg.measure.median_beats(batch)}`` already computed by the caller (beat detection is
-    the audit's slowest step; the evaluation computes them once for all metrics). ``progress``:
+    the audit's slowest step; the evaluation computes them once for all metrics).
+    ``rhythm_beats``: optional ``{"train"|"holdout"|"synthetic":
+    synthecg.evaluate._shift_invariant.rhythm_beats(batch)}`` (beats, median RR and RR
+    variability), e.g. from the evaluation's cache; used as given (takes precedence over
+    ``median_beats``). ``progress``:
     a progress bar over the audit's stages (None: only on a terminal). Returns a
     :class:`PrivacyAudit`.
     """
@@ -589,14 +611,17 @@ def privacy_audit(real_train: ECGBatch, real_holdout: ECGBatch | None, synthetic
     with progress_bar(stages, "privacy audit", unit="stage", enabled=progress) as bar:
         t0 = time.perf_counter()
         known = dict(median_beats or {})
-        unknown = set(known) - {"train", "holdout", "synthetic"}
-        if unknown:
-            raise SynthECGError(f"median_beats: unknown key(s) {sorted(unknown)}; use 'train', "
-                                "'holdout', 'synthetic'")
-        raw = {"train": _beats(real_train, known.get("train")),
-               "synthetic": _beats(synthetic, known.get("synthetic"))}
+        rhythm = dict(rhythm_beats or {})
+        for arg, given in (("median_beats", known), ("rhythm_beats", rhythm)):
+            unknown = set(given) - {"train", "holdout", "synthetic"}
+            if unknown:
+                raise SynthECGError(f"{arg}: unknown key(s) {sorted(unknown)}; use 'train', "
+                                    "'holdout', 'synthetic'")
+        named = {"train": real_train, "synthetic": synthetic}
         if real_holdout is not None:
-            raw["holdout"] = _beats(real_holdout, known.get("holdout"))
+            named["holdout"] = real_holdout
+        raw = {name: _given_rhythm(batch, rhythm[name]) if name in rhythm
+               else _beats(batch, known.get(name)) for name, batch in named.items()}
         positive = _positive_control(real_train, seed)
         raw["positive"] = _beats(positive)
         timings["beats"] = time.perf_counter() - t0

@@ -20,8 +20,12 @@ FLOOR = 1e-12  # mV²/Hz; a flat lead's zero power would otherwise give log10(0)
 MAX_ECGS = 2000  # per set; larger sets are represented by a seeded subsample
 
 
-def mean_log_psd(batch: ECGBatch, chunk: int = 128) -> tuple[np.ndarray, np.ndarray]:
+def mean_log_psd(batch: ECGBatch, chunk: int = 128, rows: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """``(freqs (f,) Hz, log10 PSD (leads, f))``: the mean over ECGs of each lead's log PSD.
+
+    ``rows``: indices of the ECGs to use (default all), read chunk by chunk so a subsample of a
+    large set is never copied as a whole.
 
     The Welch estimate is scipy.signal.welch's defaults (Hann window, half overlap, constant
     detrend per segment, density scaling, one-sided) written out with float32 FFTs over all
@@ -40,15 +44,18 @@ def mean_log_psd(batch: ECGBatch, chunk: int = 128) -> tuple[np.ndarray, np.ndar
         scale[-1] /= 2.0  # DC and Nyquist are not doubled in a one-sided spectrum
     to_mv = np.float32(1.0 if batch.units == "mV" else 1e-3)
     total = np.zeros((batch.n_leads, scale.size))
-    for start in range(0, len(batch), chunk):
-        x = batch.signals[start:start + chunk].astype(np.float32) * to_mv
+    n = len(batch) if rows is None else len(rows)
+    for start in range(0, n, chunk):
+        part = (batch.signals[start:start + chunk] if rows is None
+                else batch.signals[rows[start:start + chunk]])
+        x = part.astype(np.float32) * to_mv
         x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
         segments = sliding_window_view(x, nperseg, axis=-1)[..., ::step, :]
         segments = (segments - segments.mean(axis=-1, keepdims=True)) * window
         spectra = rfft(segments, axis=-1)
         power = (spectra.real ** 2 + spectra.imag ** 2).mean(axis=-2) * scale
         total += np.log10(np.maximum(power, FLOOR)).sum(axis=0)
-    return rfftfreq(nperseg, 1.0 / batch.fs), total / max(len(batch), 1)
+    return rfftfreq(nperseg, 1.0 / batch.fs), total / max(n, 1)
 
 
 def psd_distance(real: ECGBatch, synthetic: ECGBatch, *, max_ecgs: int = MAX_ECGS,
@@ -65,17 +72,18 @@ def psd_distance(real: ECGBatch, synthetic: ECGBatch, *, max_ecgs: int = MAX_ECG
 
     def sample(batch, stream):
         if len(batch) <= max_ecgs:
-            return batch
-        return batch[np.sort(rng_for(seed, stream).choice(len(batch), max_ecgs, replace=False))]
+            return None
+        return np.sort(rng_for(seed, stream).choice(len(batch), max_ecgs, replace=False))
 
-    real, synthetic = sample(real, 12), sample(synthetic, 13)
-    freqs, real_psd = mean_log_psd(real)
-    _, synthetic_psd = mean_log_psd(synthetic)
+    real_rows, synthetic_rows = sample(real, 12), sample(synthetic, 13)
+    freqs, real_psd = mean_log_psd(real, rows=real_rows)
+    _, synthetic_psd = mean_log_psd(synthetic, rows=synthetic_rows)
     high = min(BAND_HZ[1], real.fs / 2.0 - 1e-9)
     band = (freqs >= BAND_HZ[0]) & (freqs <= high)
     distance = np.abs(real_psd[:, band] - synthetic_psd[:, band]).mean(axis=1)
     table = pd.DataFrame({"lead": list(real.leads), "log_psd_distance": distance})
     return {"table": table, "mean": float(distance.mean()), "band_hz": [BAND_HZ[0], float(high)],
             "freqs": freqs[band], "real_log_psd": real_psd[:, band],
-            "synthetic_log_psd": synthetic_psd[:, band], "n_real": int(len(real)),
-            "n_synthetic": int(len(synthetic))}
+            "synthetic_log_psd": synthetic_psd[:, band],
+            "n_real": int(len(real) if real_rows is None else len(real_rows)),
+            "n_synthetic": int(len(synthetic) if synthetic_rows is None else len(synthetic_rows))}
