@@ -42,6 +42,7 @@ from .._seeding import rng_for
 from ..ecg import ECGBatch
 from ..errors import SynthECGError
 from . import _shift_invariant as si
+from ._jsonable import jsonable
 
 THRESHOLDS: dict[str, Any] = {
     "confidence": 0.95,                  # two-sided bootstrap intervals (percentile)
@@ -165,27 +166,11 @@ class PrivacyAudit:
             "sizes": self.sizes, "seed": self.seed, "thresholds": self.thresholds,
             "timings": self.timings,
         }
-        return _json_safe(out)
+        return jsonable(out)
 
 
 def _round(x, digits=4):
     return None if x is None else round(float(x), digits)
-
-
-def _json_safe(value):
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [_json_safe(v) for v in value.tolist()]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if not np.isfinite(value) else float(value)
-    return value
 
 
 # --- statistics -------------------------------------------------------------------------------
