@@ -87,7 +87,9 @@ def test_resume_after_kill_9_is_byte_identical(tmp_path, reference_run):
 
 def test_ctrl_c_stops_cleanly_and_resumes(tmp_path, deepfake_model):
     out, uninterrupted = tmp_path / "run", tmp_path / "uninterrupted"
-    args = ["generate", "-n", "160", "--seed", "5", "--shard-size", "8", "--out", str(out),
+    # enough work that the signal lands mid-run: 160 ECGs once finished (~0.5 s) before it arrived
+    n = 1200
+    args = ["generate", "-n", str(n), "--seed", "5", "--shard-size", "8", "--out", str(out),
             "--batch-size", "8", "--quiet"]
     proc = cli(*args)
     deadline = time.time() + 120
@@ -99,9 +101,9 @@ def test_ctrl_c_stops_cleanly_and_resumes(tmp_path, deepfake_model):
     assert proc.returncode == 130, stderr
     assert stderr.strip().splitlines()[-1] == "interrupted: run the same command again to resume"
     assert not [p.name for p in out.iterdir() if ".tmp-" in p.name]
-    assert len(list(out.glob("ecgs-*.npy"))) < 20
+    assert len(list(out.glob("ecgs-*.npy"))) < n // 8
     assert cli(*args).wait(timeout=300) == 0
-    generate_to_folder(uninterrupted, 160, seed=5, model=deepfake_model, shard_size=8)
+    generate_to_folder(uninterrupted, n, seed=5, model=deepfake_model, shard_size=8)
     assert tree_bytes(out) == tree_bytes(uninterrupted)
 
 
