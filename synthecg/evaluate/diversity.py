@@ -33,8 +33,8 @@ from .._seeding import rng_for
 from ..ecg import ECGBatch
 from ._jsonable import jsonable
 from .distances import prdc
-from .embeddings import Z_CLIP, imputed_statistics, measurement_matrix, wrap_axes
-from .fidelity import (GLOBAL_MEASUREMENTS, check_pair, measurement_columns, measurements_for,
+from .embeddings import Z_CLIP, imputed_statistics, measurement_matrix
+from .fidelity import (GLOBAL_MEASUREMENTS, check_pair, measurements_for, paired_measurements,
                        seeded_subsample, single_threaded)
 
 MAX_PAIRWISE = 1000  # ECGs per set whose pairwise distances are compared
@@ -182,11 +182,7 @@ def exact_duplicates(batch: ECGBatch) -> int:
 def variance_table(real_m: pd.DataFrame, synthetic_m: pd.DataFrame) -> pd.DataFrame:
     """Per measurement: real and synthetic variance (NaN dropped) and their ratio syn / real."""
     rows = []
-    for column, kind in measurement_columns(real_m):
-        r = real_m[column].to_numpy(dtype=np.float64)
-        s = synthetic_m[column].to_numpy(dtype=np.float64)
-        if column.endswith("_axis"):
-            r, s = wrap_axes(r), wrap_axes(s)
+    for column, kind, r, s in paired_measurements(real_m, synthetic_m):
         r, s = r[np.isfinite(r)], s[np.isfinite(s)]
         vr = np.var(r, ddof=1) if r.size > 1 else np.nan
         vs = np.var(s, ddof=1) if s.size > 1 else np.nan

@@ -260,15 +260,21 @@ def measurement_columns(measurements: pd.DataFrame) -> list[tuple[str, str]]:
     return out
 
 
-def measurement_table(real: pd.DataFrame, synthetic: pd.DataFrame) -> pd.DataFrame:
-    """The measurement table (axes wrapped to [-90, 270) degrees before comparing)."""
-    rows = []
+def paired_measurements(real: pd.DataFrame, synthetic: pd.DataFrame):
+    """Yield (column, kind, real values, synthetic values) as float64 arrays for every column of
+    :func:`measurement_columns`, axes wrapped to [-90, 270) degrees so they compare as angles."""
     for column, kind in measurement_columns(real):
         r = real[column].to_numpy(dtype=np.float64)
         s = synthetic[column].to_numpy(dtype=np.float64)
         if column.endswith("_axis"):
             r, s = wrap_axes(r), wrap_axes(s)
-        rows.append({"measurement": column, "kind": kind, **compare_1d(r, s)})
+        yield column, kind, r, s
+
+
+def measurement_table(real: pd.DataFrame, synthetic: pd.DataFrame) -> pd.DataFrame:
+    """The measurement table (axes wrapped to [-90, 270) degrees before comparing)."""
+    rows = [{"measurement": column, "kind": kind, **compare_1d(r, s)}
+            for column, kind, r, s in paired_measurements(real, synthetic)]
     table = pd.DataFrame(rows)
     table["flag"] = np.abs(table["smd"].to_numpy(dtype=np.float64)) > SMD_FLAG
     return table
