@@ -384,31 +384,43 @@ def cached_measure(batch: ECGBatch, cache_dir=None, progress: bool | None = None
 
     from ..measure import measure
 
-    path = None
-    if cache_dir is not False:
-        folder = Path(cache_dir) if cache_dir else default_cache_dir()
-        path = folder / f"{digest or content_hash(batch)}.csv"
-        if path.is_file():
-            try:
-                table = pd.read_csv(path, index_col=0)
-                if len(table) == len(batch):
-                    return table, True
-            except (OSError, ValueError, pd.errors.ParserError):
-                pass  # a damaged cache entry is measured again and replaced
+    path = _cache_file(batch, cache_dir, digest, ".csv")
+    if path is not None and path.is_file():
+        try:
+            table = pd.read_csv(path, index_col=0)
+            if len(table) == len(batch):
+                return table, True
+        except (OSError, ValueError, pd.errors.ParserError):
+            pass  # a damaged cache entry is measured again and replaced
     parts, step = [], 256
     with progress_bar(len(batch), desc, unit="ECG", enabled=progress) as bar:
         for start in range(0, len(batch), step):
             parts.append(measure(batch[start:start + step]))
             bar.update(min(step, len(batch) - start))
     table = pd.concat(parts, ignore_index=True)
-    if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with atomic_path(path, overwrite=True) as tmp:
-                table.to_csv(tmp)
-        except (OSError, SynthECGError):
-            pass  # an unwritable cache only costs time on the next run
+    _store(path, table.to_csv)
     return table, False
+
+
+def _cache_file(batch: ECGBatch, cache_dir, digest: str | None, suffix: str) -> Path | None:
+    """Where ``batch``'s cache entry with this suffix lives, or None when caching is off."""
+    if cache_dir is False:
+        return None
+    folder = Path(cache_dir) if cache_dir else default_cache_dir()
+    return folder / f"{digest or content_hash(batch)}{suffix}"
+
+
+def _store(path: Path | None, write) -> None:
+    """``write(temporary path)`` then rename onto ``path``; an unwritable cache only costs time
+    on the next run, so failures are ignored."""
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path, overwrite=True) as tmp:
+            write(tmp)
+    except (OSError, SynthECGError):
+        pass
 
 
 def _rhythm_digest() -> str:
@@ -427,25 +439,20 @@ def cached_rhythm_beats(batch: ECGBatch, cache_dir=None, digest: str | None = No
     """
     from ._shift_invariant import rhythm_beats
 
-    path = None
-    if cache_dir is not False:
-        folder = Path(cache_dir) if cache_dir else default_cache_dir()
-        path = folder / f"{digest or content_hash(batch)}.rhythm-{_rhythm_digest()}.npz"
-        if path.is_file():
-            try:
-                with np.load(path) as data:
-                    value = (data["beats"], data["rr_ms"], data["rr_cv"])
-                if len(value[0]) == len(batch) and value[0].shape[1] == batch.n_leads:
-                    return value, True
-            except (OSError, ValueError, KeyError):
-                pass  # a damaged cache entry is computed again and replaced
-    value = rhythm_beats(batch)
-    if path is not None:
+    path = _cache_file(batch, cache_dir, digest, f".rhythm-{_rhythm_digest()}.npz")
+    if path is not None and path.is_file():
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with atomic_path(path, overwrite=True) as tmp:
-                with open(tmp, "wb") as fh:
-                    np.savez(fh, beats=value[0], rr_ms=value[1], rr_cv=value[2])
-        except (OSError, SynthECGError):
-            pass  # an unwritable cache only costs time on the next run
+            with np.load(path) as data:
+                value = (data["beats"], data["rr_ms"], data["rr_cv"])
+            if len(value[0]) == len(batch) and value[0].shape[1] == batch.n_leads:
+                return value, True
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged cache entry is computed again and replaced
+    value = rhythm_beats(batch)
+
+    def write(tmp):
+        with open(tmp, "wb") as fh:
+            np.savez(fh, beats=value[0], rr_ms=value[1], rr_cv=value[2])
+
+    _store(path, write)
     return value, False
