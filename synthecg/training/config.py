@@ -250,15 +250,10 @@ def configure(out: str | os.PathLike, resume: bool = False, file: str | os.PathL
     """The config of a ``synthecg train`` invocation: with ``resume``, the run's own
     ``config.json`` is the base (so ``--resume`` alone continues it), then ``file``, then
     ``overrides`` (None = not given)."""
-    base = None
-    stored = Path(out) / "config.json"
-    if resume and stored.is_file():
-        try:
-            base = TrainConfig.from_dict(json.loads(stored.read_text()), str(stored))
-        except ValueError as exc:
-            if isinstance(exc, SynthECGError):
-                raise
-            raise SynthECGError(f"{stored}: not a readable training config ({exc})") from exc
+    from .rundir import RunDir  # rundir builds on this module
+
+    run = RunDir(out)
+    base = run.read_config() if resume and run.config.is_file() else None
     config = resolve_config(file, base=base, **overrides)
     if not config.data.path:
         raise SynthECGError("--data: give the folder or file of ECGs to train on "
