@@ -57,7 +57,7 @@ def test_gradcheck_and_gradgradcheck_in_float64():
 
 @pytest.mark.parametrize("chunk, native_from", [(1, 10 ** 9), (10 ** 9, 1), (300, 1)])
 def test_chunked_and_native_paths_agree(monkeypatch, chunk, native_from):
-    """Splitting the im2col matrix over samples, or the oneDNN forward, changes nothing."""
+    """Splitting the im2col matrix over samples, or oneDNN's kernels for long outputs, changes nothing."""
     gen = torch.Generator().manual_seed(2)
     x = torch.randn(5, 3, 60, dtype=torch.float64, generator=gen, requires_grad=True)
     weight = torch.randn(4, 3, 25, dtype=torch.float64, generator=gen, requires_grad=True)
@@ -70,7 +70,7 @@ def test_chunked_and_native_paths_agree(monkeypatch, chunk, native_from):
 
     expected = run()
     monkeypatch.setattr(conv_autograd, "CHUNK_ELEMENTS", chunk)
-    monkeypatch.setattr(conv_autograd, "NATIVE_FORWARD_MIN_LENGTH", native_from)
+    monkeypatch.setattr(conv_autograd, "NATIVE_MIN_LENGTH", native_from)
     for ours, theirs in zip(run(), expected):
         torch.testing.assert_close(ours, theirs, rtol=1e-10, atol=1e-12)
 
