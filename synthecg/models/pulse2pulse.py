@@ -17,7 +17,7 @@ from torch import nn
 
 from ..errors import SynthECGError
 from .config import ECGModelConfig
-from .layers import (Conv1dRows, UpsampleConv1d, WaveGANCriticBody, from_channels_last,
+from .layers import (he_normal_, Conv1dRows, UpsampleConv1d, WaveGANCriticBody, from_channels_last,
                      to_channels_last)
 
 ENCODER_STRIDES = (2, 5, 2, 5, 5, 5)
@@ -52,6 +52,7 @@ class Pulse2PulseGenerator(nn.Module):
         prev = (widths[5],) + outs[:-1]
         self.up = nn.ModuleList(UpsampleConv1d(p + s, o, k, scale)
                                 for p, s, o, scale in zip(prev, skips, outs, DECODER_SCALES))
+        he_normal_(self)
 
     @property
     def noise_shape(self) -> tuple[int, ...]:

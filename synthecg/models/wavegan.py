@@ -16,7 +16,7 @@ from torch import nn
 
 from ..errors import SynthECGError
 from .config import LENGTH_QUANTUM, ECGModelConfig
-from .layers import UpsampleConv1d, WaveGANCriticBody, from_channels_last, to_channels_last
+from .layers import he_normal_, UpsampleConv1d, WaveGANCriticBody, from_channels_last, to_channels_last
 from .pulse2pulse import DECODER_SCALES
 
 
@@ -44,6 +44,7 @@ class WaveGANGenerator(nn.Module):
         widths = (5 * d, 5 * d, 3 * d, d, d // 2, d // 5, config.channels)
         self.up = nn.ModuleList(UpsampleConv1d(c_in, c_out, k, scale)
                                 for c_in, c_out, scale in zip(widths[:-1], widths[1:], DECODER_SCALES))
+        he_normal_(self)
 
     @property
     def noise_shape(self) -> tuple[int, ...]:

@@ -72,6 +72,22 @@ def test_critic_computes_the_reference_function():
     torch.testing.assert_close(ours(x), reference(x), rtol=1e-4, atol=1e-5)
 
 
+def test_critic_weights_start_he_normal_as_the_reference():
+    """The reference initialises every critic weight with kaiming_normal (std sqrt(2 / fan_in));
+    PyTorch's default would be 2.4x smaller."""
+    from deepfakeecg.models import Discriminator
+
+    torch.manual_seed(0)
+    ours = Pulse2PulseCritic(Pulse2PulseConfig(model_size=10))
+    reference = Discriminator(model_size=10)
+    for (name, mine), theirs in zip(ours.named_parameters(), reference.parameters()):
+        if name.endswith("weight"):
+            fan_in = mine[0].numel()
+            assert mine.std().item() == pytest.approx((2 / fan_in) ** 0.5, rel=0.1), name
+            if name.startswith("convs"):  # the reference's linear layer has a fixed 25,000 inputs
+                assert mine.std().item() == pytest.approx(theirs.std().item(), rel=0.1), name
+
+
 def test_critic_backward_with_phase_shuffle():
     critic = Pulse2PulseCritic(Pulse2PulseConfig(model_size=5)).train()
     x = torch.rand(4, 8, 5000, requires_grad=True)

@@ -201,7 +201,8 @@ def test_two_processes_equal_one(tmp_path):
         for key, value in a[part].items():
             torch.testing.assert_close(b[part][key], value, rtol=0, atol=1e-4)
     loss = lambda run: [r["critic_loss"] for r in csv.DictReader(open(run / "metrics.csv"))]  # noqa: E731
-    np.testing.assert_allclose(np.float64(loss(one)), np.float64(loss(two)), rtol=1e-5)
+    # metrics.csv keeps 6 significant digits: one process's float noise may flip the last one.
+    np.testing.assert_allclose(np.float64(loss(one)), np.float64(loss(two)), rtol=5e-5)
 
 
 def test_early_stop_and_time_limit(tmp_path, data, monkeypatch):
