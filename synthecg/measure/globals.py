@@ -277,11 +277,16 @@ def measure(batch: ECGBatch, threads: int | None = None) -> pd.DataFrame:
     size = max(1, int(CHUNK * 5000 / max(batch.n_samples, 1)))
     chunks = [(i, min(i + size, len(batch))) for i in range(0, len(batch), size)]
     work = lambda se: _measure_safe(_to_12_mv(batch, *se), fs)  # noqa: E731
-    if threads == 1 or len(chunks) < 2:
-        parts = [work(se) for se in chunks]
-    else:
-        with ThreadPoolExecutor(min(threads, len(chunks))) as pool:
-            parts = list(pool.map(work, chunks))
+    # The warning filter is process-wide and catch_warnings is not thread-safe: a worker leaving
+    # its own block restores the filters while another is still inside (numpy's "Mean of empty
+    # slice" leaked that way). Set once here, around all the workers.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if threads == 1 or len(chunks) < 2:
+            parts = [work(se) for se in chunks]
+        else:
+            with ThreadPoolExecutor(min(threads, len(chunks))) as pool:
+                parts = list(pool.map(work, chunks))
     names = columns()
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object if c == "quality" else float) for c in names})
