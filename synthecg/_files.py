@@ -81,3 +81,21 @@ def sha256_file(path: str | os.PathLike) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def read_json_document(path: str | os.PathLike, kind: str, missing: str, format_name: str) -> dict:
+    """A JSON object SynthECG wrote (its ``"format"`` field is ``format_name``), or a one-line
+    SynthECGError naming the file: ``"{path}: {missing}"`` when it does not exist, unreadable
+    (with the parser's reason), or ``"not a {kind}"``."""
+    import json
+
+    path = Path(path)
+    try:
+        document = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise SynthECGError(f"{path}: {missing}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SynthECGError(f"{path}: unreadable {kind} ({exc})") from exc
+    if not isinstance(document, dict) or document.get("format") != format_name:
+        raise SynthECGError(f"{path}: not a {kind}")
+    return document

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .._files import write_bytes
+from .._files import read_json_document, write_bytes
 from .._progress import progress_bar
 from ..ecg import ECGBatch
 from ..errors import SynthECGError
@@ -390,14 +390,9 @@ def open_training_data(config: DataConfig, *, in_memory: bool | None = None,
 def read_records_file(run_dir) -> dict:
     """``RUN_DIR/records.json`` as a dict (checked for format and keys)."""
     path = Path(run_dir) / RECORDS_NAME
-    try:
-        document = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise SynthECGError(f"{path}: not found; is {run_dir} a training run directory?") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SynthECGError(f"{path}: unreadable ({exc})") from exc
-    if not isinstance(document, dict) or document.get("format") != RECORDS_FORMAT \
-            or not {"source", "config", "train", "holdout"} <= set(document):
+    document = read_json_document(path, "SynthECG records file",
+                                  f"not found; is {run_dir} a training run directory?", RECORDS_FORMAT)
+    if not {"source", "config", "train", "holdout"} <= set(document):
         raise SynthECGError(f"{path}: not a SynthECG records file")
     return document
 

@@ -22,6 +22,7 @@ import numpy as np
 from .._files import atomic_path
 from .._progress import progress_bar
 from ..errors import SynthECGError
+from ._jsonable import jsonable
 from .inputs import (EvaluationInputs, cached_measure, cached_rhythm_beats, content_hash,
                      prepare_inputs)
 
@@ -68,9 +69,9 @@ class EvaluationResult:
 
     def summary(self) -> dict[str, Any]:
         """The verdicts on top of the report, with their key numbers."""
-        fid = _safe(self.fidelity.to_dict())
-        div = _safe(self.diversity.to_dict())
-        priv = _safe(self.privacy.to_dict())
+        fid = jsonable(self.fidelity.to_dict())
+        div = jsonable(self.diversity.to_dict())
+        priv = jsonable(self.privacy.to_dict())
         flags = self.fidelity_flags()
         alarm = _find(div, ("mode_collapse_alarm", "alarm", "mode_collapse"))
         return {
@@ -113,7 +114,7 @@ class EvaluationResult:
         from .. import __version__
         from .figures import figure_numbers
 
-        return _safe({
+        return jsonable({
             "schema": SCHEMA, "version": SCHEMA_VERSION, "synthecg_version": __version__,
             "seed": self.seed,
             "inputs": self.inputs.to_dict(),
@@ -383,24 +384,3 @@ def _count(copies) -> int | None:
         return None
 
 
-def _safe(value):
-    """JSON-safe copy: NaN/inf -> None, numpy scalars/arrays -> Python, DataFrames -> records."""
-    if isinstance(value, dict):
-        return {str(k): _safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _safe(value.tolist())
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if value is None or isinstance(value, str):
-        return value
-    if hasattr(value, "to_dict") and hasattr(value, "columns"):  # a DataFrame
-        return _safe(value.reset_index().to_dict(orient="records"))
-    if hasattr(value, "to_dict"):
-        return _safe(value.to_dict())
-    return str(value)

@@ -112,7 +112,8 @@ def _first(batch, n: int, seed: int):
 
 def controls_rows(privacy) -> dict[str, dict]:
     """The audit and its controls as {name: {verdict, mia_auc, dcr_closer_to_train, n_copies}}."""
-    from .evaluation import _count, _number, _safe
+    from ._jsonable import jsonable
+    from .evaluation import _count, _number
 
     rows = {"audit": privacy}
     controls = getattr(privacy, "controls", None)
@@ -125,7 +126,7 @@ def controls_rows(privacy) -> dict[str, dict]:
     for name, item in rows.items():
         data = item if isinstance(item, dict) else None
         if data is None:
-            data = _safe(item.to_dict()) if hasattr(item, "to_dict") else {}
+            data = jsonable(item.to_dict()) if hasattr(item, "to_dict") else {}
             data = {**data, **{k: getattr(item, k) for k in ("verdict", "mia_auc", "dcr_closer_to_train",
                                                              "copies") if hasattr(item, k)}}
         out[str(name)] = {"verdict": None if data.get("verdict") is None else str(data.get("verdict")),

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterator
 
-from .._files import sha256_file, write_bytes
+from .._files import read_json_document, sha256_file, write_bytes
 from ..ecg import ECGBatch
 from ..errors import SynthECGError
 
@@ -35,16 +35,8 @@ def write_manifest(folder: Path, manifest: dict[str, Any]) -> Path:
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
-    path = Path(folder) / MANIFEST_NAME
-    try:
-        manifest = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise SynthECGError(f"{folder}: no {MANIFEST_NAME}; not a SynthECG generation folder") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SynthECGError(f"{path}: unreadable manifest ({exc})") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
-        raise SynthECGError(f"{path}: not a SynthECG generation manifest")
-    return manifest
+    return read_json_document(Path(folder) / MANIFEST_NAME, "SynthECG generation manifest",
+                              "not found; not a SynthECG generation folder", MANIFEST_FORMAT)
 
 
 def iter_manifest(folder: Path, verify: bool = True) -> Iterator[ECGBatch]:

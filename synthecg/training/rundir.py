@@ -27,6 +27,7 @@ from typing import Any
 import torch
 
 from .._files import atomic_path, write_bytes
+from ..data.dataset import read_records_file
 from ..errors import SynthECGError
 from .config import TrainConfig, identity_differences
 
@@ -79,10 +80,7 @@ class RunDir:
         on (records.json), or the record lists -- which the privacy audit relies on -- would lie."""
         if not self.records.is_file():
             return
-        try:
-            stored = json.loads(self.records.read_text())
-        except (OSError, ValueError) as exc:
-            raise SynthECGError(f"{self.records}: unreadable ({exc})") from exc
+        stored = read_records_file(self.root)
         for split in ("train", "holdout"):
             before, now = stored.get(split, []), list(getattr(data, f"{split}_ids"))
             if before != now:

@@ -41,7 +41,7 @@ def test_damaged_shard_is_detected(tmp_path, run):
 
 def test_foreign_or_broken_manifest(tmp_path):
     (tmp_path / "manifest.json").write_text("{not json")
-    with pytest.raises(SynthECGError, match="unreadable manifest"):
+    with pytest.raises(SynthECGError, match="unreadable SynthECG generation manifest"):
         ecg_io.read(tmp_path)
     (tmp_path / "manifest.json").write_text(json.dumps({"format": "something-else"}))
     with pytest.raises(SynthECGError, match="not a SynthECG generation manifest"):

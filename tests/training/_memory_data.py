@@ -30,6 +30,8 @@ class MemoryData:
 
     def write_record_lists(self, run_dir):
         path = Path(run_dir) / "records.json"
-        path.write_text(json.dumps({"format": "synthecg.records", "version": 1, "train": self.train_ids,
+        # The keys synthecg.data.read_records_file requires; "source" names no real folder.
+        path.write_text(json.dumps({"format": "synthecg.records", "version": 1, "source": "memory",
+                                    "config": {}, "train": self.train_ids,
                                     "holdout": self.holdout_ids, "skipped": []}))
         return path
