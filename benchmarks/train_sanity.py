@@ -74,6 +74,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None, help="Run directory (default: a temporary one).")
     parser.add_argument("--eval-every", type=int, default=25)
+    parser.add_argument("--lr", type=float, default=None, help="Adam learning rate (default: the paper's 1e-4).")
+    parser.add_argument("--n-critic", type=int, default=None, help="Critic steps per generator step (default 5).")
+    parser.add_argument("--ema", type=float, default=None, help="EMA decay of the generator weights (default off).")
     args = parser.parse_args()
 
     import torch
@@ -94,8 +97,9 @@ def main() -> None:
         shutil.rmtree(out)
     print(f"data: {n_records} normal-rhythm records (LUDB sinus rhythm + CinC 2021 426783006 only)")
     print(f"torch threads: {torch.get_num_threads()}")
+    # Options left at None keep TrainConfig's defaults (the paper's WGAN-GP settings).
     config = resolve_config(model=args.model, model_size=args.model_size, batch_size=args.batch_size,
-                            seed=args.seed, steps=10**9, time_limit=args.minutes, device="cpu",
+                            seed=args.seed, lr=args.lr, n_critic=args.n_critic, ema=args.ema, steps=10**9, time_limit=args.minutes, device="cpu",
                             data_path=str(data_dir), eval_every=args.eval_every, eval_samples=32,
                             sample_every=args.eval_every, checkpoint_every=args.eval_every)
     started = time.perf_counter()
