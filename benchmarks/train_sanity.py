@@ -72,17 +72,6 @@ def normal_records(target: Path) -> int:
     return n
 
 
-HF_HZ = 40.0
-
-
-def high_frequency_share(signals: np.ndarray, fs: float) -> np.ndarray:
-    """Per ECG (N, leads, samples): the share of its power (mean removed per lead) above HF_HZ."""
-    centred = signals - signals.mean(axis=-1, keepdims=True)
-    power = np.abs(np.fft.rfft(centred, axis=-1)) ** 2
-    high = np.fft.rfftfreq(signals.shape[-1], 1.0 / fs) > HF_HZ
-    return power[..., high].sum(axis=(1, 2)) / np.maximum(power.sum(axis=(1, 2)), 1e-12)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=20.0)
@@ -162,6 +151,8 @@ def main() -> None:
     # ECG's power lies mostly below 40 Hz; compare that share with the real ECGs'.
     fs = config.data.fs
     synthetic_uv = ecgs.select(config.data.leads).signals.astype(np.float64)
+    from synthecg.training.fidelity import HF_HZ, high_frequency_share
+
     real_hf, synthetic_hf = high_frequency_share(real_uv, fs), high_frequency_share(synthetic_uv, fs)
     limit = float(np.percentile(real_hf, 95))
     print(f"power above {HF_HZ:.0f} Hz: median {np.median(synthetic_hf):.1%} synthetic, "

@@ -6,7 +6,9 @@ meaning. So the trainer scores samples in the domain's own terms: ECGs generated
 noise are measured with :func:`synthecg.measure.measure` and compared with the held-out real
 ECGs (never trained on): the distributions of heart rate, PR, QRS, QT, QTc (Bazett) and of the
 R and T amplitudes in II and the R amplitude in V5 (the intervals alone are found even in the
-small blips of an untrained generator; the amplitudes are not).
+small blips of an untrained generator; the amplitudes are not), and of the share of power above
+40 Hz (:func:`high_frequency_share`): trains of high-frequency bursts get heart rates and even
+P, QRS and T marks from the delineator, but real ECGs keep ~1 % of their power above 40 Hz.
 
 score = mean over the quantities of W1(real, synthetic) / IQR(real)  +  excess unmeasurable
 
@@ -25,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 QUANTITIES = ("heart_rate", "pr_interval", "qrs_duration", "qt_interval", "qtc_bazett",
-              "r_amplitude_II", "t_amplitude_II", "r_amplitude_V5")
+              "r_amplitude_II", "t_amplitude_II", "r_amplitude_V5", "high_frequency_share")
+HF_HZ = 40.0  # the edge of high_frequency_share
 COMPLETE = ("heart_rate", "pr_interval", "qrs_duration", "qt_interval")  # a full P-QRS-T
 CAP = 5.0  # score of a quantity that cannot be compared (few or no measurable values)
 
@@ -45,7 +48,19 @@ def reference_measurements(signals_scaled: np.ndarray, fs: float, leads, scale_u
     """Measure real ECGs given in training scale (n, leads, samples) -> measurement DataFrame."""
     from ..measure import measure
 
-    return measure(_batch(signals_scaled, fs, leads, scale_uv))
+    table = measure(_batch(signals_scaled, fs, leads, scale_uv))
+    table["high_frequency_share"] = high_frequency_share(signals_scaled, fs)
+    return table
+
+
+def high_frequency_share(signals: np.ndarray, fs: float) -> np.ndarray:
+    """Per ECG of ``signals`` (n, leads, samples), any scale: the share of its power (each lead's
+    mean removed) above :data:`HF_HZ`. The shared normal ECGs: median 0.8 %, 95th percentile
+    2.0 %; the built-in pretrained model 0.6 %; generators trained for 20 CPU minutes, 11-55 %."""
+    x = np.asarray(signals, dtype=np.float64)
+    power = np.abs(np.fft.rfft(x - x.mean(axis=-1, keepdims=True), axis=-1)) ** 2
+    high = np.fft.rfftfreq(x.shape[-1], 1.0 / fs) > HF_HZ
+    return power[..., high].sum(axis=(1, 2)) / np.maximum(power.sum(axis=(1, 2)), 1e-300)
 
 
 def fidelity_proxy(real_measurements, synthetic_scaled: np.ndarray, fs: float, leads,
@@ -56,6 +71,7 @@ def fidelity_proxy(real_measurements, synthetic_scaled: np.ndarray, fs: float, l
     from ..measure import measure
 
     synthetic = measure(_batch(synthetic_scaled, fs, leads, scale_uv))
+    synthetic["high_frequency_share"] = high_frequency_share(synthetic_scaled, fs)
     distances = {}
     for name in QUANTITIES:
         real = real_measurements[name].to_numpy(dtype=float)

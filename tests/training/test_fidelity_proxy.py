@@ -1,0 +1,45 @@
+"""The fidelity proxy's spectral term: burst trains that fool heart rate and delineation score badly."""
+
+import numpy as np
+import torch
+from _memory_data import MemoryData
+
+from synthecg.leads import INDEPENDENT_8
+from synthecg.training.fidelity import CAP, fidelity_proxy, high_frequency_share, reference_measurements
+
+FS = 500.0
+
+
+def _stack(items):
+    return torch.stack(items).numpy()
+
+
+def _bursts(n: int, length: int, seed: int) -> np.ndarray:
+    """Flat lines with short bursts of 100-200 Hz activity about once a second (what small
+    generators produced after 20 CPU minutes): beats for a delineator, not an ECG."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros((n, len(INDEPENDENT_8), length), dtype=np.float32)
+    for ecg in out:
+        for start in range(100, length - 60, 480 + int(rng.integers(0, 40))):
+            ecg[:, start:start + 50] = rng.normal(0.0, 0.12, (len(INDEPENDENT_8), 50))
+    return out
+
+
+def test_high_frequency_share_separates_ecgs_from_bursts():
+    data = MemoryData(n_train=6, n_holdout=0)
+    ecgs = _stack(data.train)
+    assert np.all(high_frequency_share(ecgs, FS) < 0.05)
+    assert np.all(high_frequency_share(_bursts(6, ecgs.shape[-1], 0), FS) > 0.3)
+    # a share: the same for any amplitude scale
+    np.testing.assert_allclose(high_frequency_share(3.0 * ecgs, FS), high_frequency_share(ecgs, FS))
+
+
+def test_proxy_scores_bursts_worse_than_ecgs():
+    data = MemoryData(n_train=16, n_holdout=16)
+    real = reference_measurements(_stack(data.holdout), FS, INDEPENDENT_8, 6000.0)
+    assert "high_frequency_share" in real
+    good = fidelity_proxy(real, _stack(data.train), FS, INDEPENDENT_8, 6000.0)
+    bad = fidelity_proxy(real, _bursts(16, 2500, 1), FS, INDEPENDENT_8, 6000.0)
+    assert bad.distances["high_frequency_share"] == CAP
+    assert good.distances["high_frequency_share"] < 1.0
+    assert bad.score > good.score
