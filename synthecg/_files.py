@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 from pathlib import Path
@@ -87,8 +88,6 @@ def read_json_document(path: str | os.PathLike, kind: str, missing: str, format_
     """A JSON object SynthECG wrote (its ``"format"`` field is ``format_name``), or a one-line
     SynthECGError naming the file: ``"{path}: {missing}"`` when it does not exist, unreadable
     (with the parser's reason), or ``"not a {kind}"``."""
-    import json
-
     path = Path(path)
     try:
         document = json.loads(path.read_text())
