@@ -70,8 +70,7 @@ def _quality_flags(x: np.ndarray, fs: float, spiky: np.ndarray) -> list[list[str
     lo_hi = np.percentile(sub, [0.5, 99.5], axis=-1)
     p99 = lo_hi[1] - lo_hi[0]
     flat = (p99 < 0.02).all(axis=-1)
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with np.errstate(all="ignore"):  # RuntimeWarnings: filtered once in measure(), around the threads
         typical = nanmedian(np.where(p99 > 0, p99, np.nan), -1)
     implausible = ~flat & (typical > MAX_PLAUSIBLE_MV)
     # clipping: a lead sitting at its extreme value for >= 1 % of the record
@@ -143,8 +142,7 @@ def _measure_chunk(x: np.ndarray, fs: float) -> tuple[dict, list[str]]:
     beats = np.array([b.size for b in res["beats"]])
     valid = res["valid"][:, 0]  # (M, B)
     ms = 1000.0 / fs
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with np.errstate(all="ignore"):  # RuntimeWarnings: filtered once in measure(), around the threads
         fid = np.where(valid, np.array([np.pad(b, (0, valid.shape[1] - b.size)) for b in res["beats"]],
                                        dtype=float).reshape(valid.shape), np.nan)
         ok = {key: _own_beat(res[key], res[wave + "_ok"], fid, fs, key)
