@@ -8,7 +8,7 @@ What it does, in one run on this machine:
   426783006 (sinus rhythm). 500 Hz, 10 s, 8 independent leads, µV / ``--scale-uv``
   (``synthecg.data``; default the paper's 6000).
 * **Training.** ``synthecg.training.train`` (WGAN-GP: λ 10, betas (0.5, 0.9); lr, n_critic,
-  EMA and batch as given, defaults the paper's) of a small model (``--model-size``, default 8)
+  EMA, augmentation and batch as given, defaults the paper's) of a small model (``--model-size``, default 8)
   for ``--minutes`` (default 20) of wall time on CPU, via the config's ``time_limit`` (the loop
   stops after the step that crosses it and writes a checkpoint). Steps, steps/s and the final
   losses are printed.
@@ -30,7 +30,8 @@ are in docs/training.md ("Small models on CPU").
 
     python benchmarks/train_sanity.py [--minutes 20] [--model pulse2pulse] [--model-size 8]
                                       [--batch-size 16] [--lr 2e-4] [--n-critic 5] [--ema 0.99]
-                                      [--scale-uv 2000] [--out runs/sanity]
+                                      [--scale-uv 2000] [--augment-shift 0.125]
+                                      [--out runs/sanity]
 """
 
 from __future__ import annotations
@@ -84,6 +85,8 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=None, help="Adam learning rate (default: the paper's 1e-4).")
     parser.add_argument("--n-critic", type=int, default=None, help="Critic steps per generator step (default 5).")
     parser.add_argument("--ema", type=float, default=None, help="EMA decay of the generator weights (default off).")
+    parser.add_argument("--augment-shift", type=float, default=None,
+                        help="Time-shift augmentation of the critic's input, fraction of the window (default off).")
     parser.add_argument("--scale-uv", type=float, default=None,
                         help="µV mapped to 1.0 (default: the paper's 6000; samples beyond it are clipped).")
     args = parser.parse_args()
@@ -109,6 +112,7 @@ def main() -> None:
     # Options left at None keep TrainConfig's defaults (the paper's WGAN-GP settings).
     config = resolve_config(model=args.model, model_size=args.model_size, batch_size=args.batch_size,
                             seed=args.seed, lr=args.lr, n_critic=args.n_critic, ema=args.ema,
+                            augment_shift=args.augment_shift,
                             data_scale_uv=args.scale_uv, steps=10**9, time_limit=args.minutes, device="cpu",
                             data_path=str(data_dir), eval_every=args.eval_every, eval_samples=32,
                             sample_every=args.eval_every, checkpoint_every=args.eval_every)

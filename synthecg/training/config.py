@@ -26,7 +26,7 @@ CONFIG_FORMAT = "synthecg.train-config"
 # Fields that define *what* is trained: a run may only be resumed with the same values.
 # The rest (how long, how often to log, where) may change between a run and its resumption.
 IDENTITY_FIELDS = ("model", "model_size", "batch_size", "lr", "betas", "n_critic", "gp_lambda",
-                   "seed", "ema", "amp", "eval_samples")
+                   "seed", "ema", "amp", "eval_samples", "augment_shift")
 IDENTITY_DATA_FIELDS = ("fs", "length", "leads", "scale_uv", "filter", "holdout_fraction", "seed")
 
 
@@ -53,6 +53,10 @@ class TrainConfig:
         limit; a scheduler's wall-time or a fixed CPU budget).
     ema : decay of an exponential moving average of the generator weights (0 = off; e.g.
         0.999); when on, the saved generator (last.pt, best.pt) is the average.
+    augment_shift : differentiable augmentation for small datasets (0 = off): real and generated
+        ECGs are circularly shifted in time by up to this fraction of the window, independently
+        per ECG, whenever the critic sees them (see :mod:`synthecg.training.augment`; 0.125 is
+        DiffAugment's translation range).
     amp : "bf16" for bfloat16 autocast on CUDA ("none" otherwise; ignored on CPU).
     device : "cpu", "cuda" or "cuda:K"; None = CUDA when available (LOCAL_RANK under torchrun).
     num_workers : DataLoader worker processes (None = 2 on CUDA, 0 on CPU).
@@ -77,6 +81,7 @@ class TrainConfig:
     patience: int = 0
     time_limit: float | None = None
     ema: float = 0.0
+    augment_shift: float = 0.0
     amp: str = "none"
     device: str | None = None
     num_workers: int | None = None
@@ -114,6 +119,8 @@ class TrainConfig:
             raise bad("betas", f"must be two numbers in [0, 1), got {self.betas}")
         if not 0 <= self.ema < 1:
             raise bad("ema", f"must be 0 (off) or a decay in (0, 1), got {self.ema}")
+        if not 0 <= self.augment_shift <= 0.5:
+            raise bad("augment_shift", f"must be a fraction of the window in [0, 0.5], got {self.augment_shift}")
         if self.amp not in ("none", "bf16"):
             raise bad("amp", f"must be 'none' or 'bf16', got {self.amp!r}")
         if self.seed < 0:

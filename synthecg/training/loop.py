@@ -13,6 +13,10 @@ one backward per step; the penalty's gradient is taken with ``create_graph=True`
 differentiated again by the backward pass (double backward through DDP, whose hooks only fire
 on the parameters' gradient accumulation in that final backward).
 
+With ``augment_shift`` > 0 every real and generated ECG is circularly shifted in time before
+the critic sees it, in both steps (differentiable augmentation, :mod:`.augment`); x̂ then
+interpolates the shifted ECGs.
+
 Under ``torchrun`` each process holds ``batch_size / P`` ECGs of every global batch; gradients
 are averaged by DDP, and every random draw depends on the global sample index
 (:mod:`.randomness`), so P processes compute the step of one process up to float summation.
@@ -35,6 +39,7 @@ import torch
 
 from ..errors import SynthECGError
 from . import randomness as rnd
+from .augment import max_shift, roll_each
 from .config import TrainConfig
 from .fidelity import FidelityProxy, fidelity_proxy, reference_measurements
 from .rundir import RunDir, best_score, load_state, save_state
@@ -384,6 +389,7 @@ class _Trainer:
             self.generator_ddp, self.critic_ddp = generator, critic
         self.n_shuffles = len(critic.shuffles)
         self.shift_factor = critic.config.shift_factor
+        self.max_shift = max_shift(self.config.augment_shift, int(self.config.data.length))
 
     def _autocast(self):
         if self.config.amp == "bf16" and self.device.type == "cuda":
@@ -406,6 +412,11 @@ class _Trainer:
             z = rnd.noise(seed, step, rnd.CRITIC_NOISE, c, idx, shape).to(device)
             with torch.no_grad(), self._autocast():
                 fake = self.generator(z).float().contiguous()
+            if self.max_shift:
+                real = roll_each(real, rnd.time_shifts(seed, step, rnd.CRITIC_AUGMENT, 2 * c, idx,
+                                                       self.max_shift))
+                fake = roll_each(fake, rnd.time_shifts(seed, step, rnd.CRITIC_AUGMENT, 2 * c + 1,
+                                                       idx, self.max_shift))
             eps = rnd.epsilon(seed, step, c, idx).to(device)
             mixed = (eps * real + (1.0 - eps) * fake).requires_grad_(True)
             shifts = torch.cat([rnd.shifts(seed, step, rnd.CRITIC_SHIFTS, 3 * c + part, idx,
@@ -428,7 +439,11 @@ class _Trainer:
                             self.shift_factor).to(device)
         with self._autocast():
             # The critic's own module, not its DDP wrapper: no critic gradients are wanted.
-            loss_g = -self.critic(self.generator_ddp(z).float(), shifts=shifts).float().mean()
+            fake = self.generator_ddp(z).float()
+            if self.max_shift:
+                fake = roll_each(fake, rnd.time_shifts(seed, step, rnd.GENERATOR_AUGMENT, 0, idx,
+                                                       self.max_shift))
+            loss_g = -self.critic(fake, shifts=shifts).float().mean()
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward(inputs=list(self.generator.parameters()))
         self.opt_g.step()

@@ -20,6 +20,8 @@ import torch
 
 # Roles: distinct streams that never share a spawn key.
 CRITIC_NOISE, CRITIC_EPSILON, CRITIC_SHIFTS, GENERATOR_NOISE, GENERATOR_SHIFTS, EVAL_NOISE = range(6)
+# Added later, numbered after the first six so that runs without augmentation draw as before.
+CRITIC_AUGMENT, GENERATOR_AUGMENT = 6, 7
 
 
 def _rng(seed: int, step: int, role: int, sub: int, index: int) -> np.random.Generator:
@@ -56,3 +58,11 @@ def shifts(seed: int, step: int, role: int, sub: int, indices: list[int], n_laye
             for index in indices]
     return torch.from_numpy(np.stack(rows, axis=1).astype(np.int64)) if rows else \
         torch.zeros((n_layers, 0), dtype=torch.int64)
+
+
+def time_shifts(seed: int, step: int, role: int, sub: int, indices: list[int],
+                max_shift: int) -> torch.Tensor:
+    """Augmentation time shifts in [-max_shift, max_shift], int64 (len(indices),)."""
+    values = [_rng(seed, step, role, sub, index).integers(-max_shift, max_shift + 1)
+              for index in indices]
+    return torch.tensor(values, dtype=torch.int64)

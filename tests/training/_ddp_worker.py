@@ -12,7 +12,7 @@ from synthecg.training import resolve_config, train  # noqa: E402
 def run(out, model, steps, batch):
     config = resolve_config(model=model, model_size=5, steps=steps, batch_size=batch, n_critic=2,
                             data_path="memory", data_length=2500, eval_every=0, sample_every=0,
-                            checkpoint_every=0, log_every=1)
+                            checkpoint_every=0, log_every=1, augment_shift=0.1)
     return train(config, out, data=MemoryData(), progress=False)
 
 

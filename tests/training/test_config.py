@@ -42,6 +42,7 @@ def test_unknown_keys_are_refused_in_one_line(tmp_path, text, key):
 
 @pytest.mark.parametrize("overrides, field", [({"model": "gpt"}, "model"), ({"batch_size": 0}, "batch_size"),
                                               ({"ema": 1.5}, "ema"), ({"amp": "fp16"}, "amp"),
+                                              ({"augment_shift": 0.6}, "augment_shift"),
                                               ({"data_leads": ("I", "II")}, "data.leads")])
 def test_invalid_values_are_refused(overrides, field):
     with pytest.raises(SynthECGError, match=field):

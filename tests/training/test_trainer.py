@@ -108,10 +108,11 @@ def test_resume_equals_uninterrupted_run(tmp_path):
     With 2 records and batch 2, an epoch is one batch, so the resumed step starts epoch 1."""
     data = MemoryData(n_train=2, n_holdout=0)
     whole, parts = tmp_path / "whole", tmp_path / "parts"
-    train(tiny(steps=None, epochs=2, ema=0.9), whole, data=data, progress=False)
-    train(tiny(steps=1, ema=0.9), parts, data=data, progress=False)
+    settings = dict(ema=0.9, augment_shift=0.1)  # every random stream in play
+    train(tiny(steps=None, epochs=2, **settings), whole, data=data, progress=False)
+    train(tiny(steps=1, **settings), parts, data=data, progress=False)
     assert state(parts)["step"] == 1
-    result = train(tiny(steps=None, epochs=2, ema=0.9), parts, resume=True, data=data, progress=False)
+    result = train(tiny(steps=None, epochs=2, **settings), parts, resume=True, data=data, progress=False)
     assert result.step == 2
     a, b = state(whole), state(parts)
     for key in ("generator", "critic", "ema", "opt_g", "opt_d", "rng", "step"):
@@ -175,7 +176,8 @@ def test_batches_cover_each_epoch_once_and_restart_exactly():
 
 
 def test_two_processes_equal_one(tmp_path):
-    """torchrun, 2 CPU processes (gloo) x batch 2 == 1 process x batch 4: gradients are averaged."""
+    """torchrun, 2 CPU processes (gloo) x batch 2 == 1 process x batch 4: gradients are averaged
+    (with time-shift augmentation on, whose shifts follow the global sample index too)."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     one, two = tmp_path / "one", tmp_path / "two"
     # The reference in this process: the worker's own config, on the same data.
