@@ -1,7 +1,7 @@
 """Differentiable augmentation of the critic's input, for training on few ECGs.
 
-With a few hundred records a WGAN critic learns the training ECGs themselves (the
-Wasserstein estimate stays high while the generator makes no progress). Differentiable
+With a few hundred records a WGAN critic can learn the training ECGs themselves, and its
+gradient then tells the generator about those records rather than about ECGs. Differentiable
 augmentation (Zhao et al., "Differentiable Augmentation for Data-Efficient GAN Training",
 NeurIPS 2020) applies the *same kind* of random transformation to real and generated ECGs
 every time the critic sees them, in the critic's steps and in the generator's, so the critic
