@@ -67,7 +67,9 @@ def test_resume_after_kill_9_is_byte_identical(tmp_path, reference_run):
     out = tmp_path / "run"
     args = ["generate", "-n", "40", "--seed", "5", "--shard-size", "8", "--out", str(out),
             "--batch-size", "8", "--quiet"]
-    proc = cli(*args)
+    # A job started in the background by a shell (nohup ... &, some CI runners) inherits SIGINT
+    # ignored, and Python then installs no KeyboardInterrupt handler: restore the default first.
+    proc = cli(*args, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 120
     while not (out / "ecgs-00001.npy").exists():  # kill it mid-run, after some shards
         assert proc.poll() is None and time.time() < deadline, proc.stderr.read() if proc.poll() else ""
@@ -91,7 +93,9 @@ def test_ctrl_c_stops_cleanly_and_resumes(tmp_path, deepfake_model):
     n = 1200
     args = ["generate", "-n", str(n), "--seed", "5", "--shard-size", "8", "--out", str(out),
             "--batch-size", "8", "--quiet"]
-    proc = cli(*args)
+    # A job started in the background by a shell (nohup ... &, some CI runners) inherits SIGINT
+    # ignored, and Python then installs no KeyboardInterrupt handler: restore the default first.
+    proc = cli(*args, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 120
     while not (out / "ecgs-00000.npy").exists():
         assert proc.poll() is None and time.time() < deadline
