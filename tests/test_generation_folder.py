@@ -22,9 +22,20 @@ def tree_bytes(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
-def cli(*args, env=None, **kwargs):
+def _default_sigint():
+    # A job started in the background by a shell (nohup ... &, some CI runners) inherits SIGINT
+    # ignored, and Python then installs no KeyboardInterrupt handler: restore the default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def cli(*args, env=None, preexec_fn=None, **kwargs):
+    def prepare():
+        _default_sigint()
+        if preexec_fn is not None:
+            preexec_fn()
+
     return subprocess.Popen([sys.executable, "-m", "synthecg", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, **kwargs)
+                            stderr=subprocess.PIPE, text=True, env=env, preexec_fn=prepare, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -67,9 +78,7 @@ def test_resume_after_kill_9_is_byte_identical(tmp_path, reference_run):
     out = tmp_path / "run"
     args = ["generate", "-n", "40", "--seed", "5", "--shard-size", "8", "--out", str(out),
             "--batch-size", "8", "--quiet"]
-    # A job started in the background by a shell (nohup ... &, some CI runners) inherits SIGINT
-    # ignored, and Python then installs no KeyboardInterrupt handler: restore the default first.
-    proc = cli(*args, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = cli(*args)
     deadline = time.time() + 120
     while not (out / "ecgs-00001.npy").exists():  # kill it mid-run, after some shards
         assert proc.poll() is None and time.time() < deadline, proc.stderr.read() if proc.poll() else ""
@@ -93,9 +102,7 @@ def test_ctrl_c_stops_cleanly_and_resumes(tmp_path, deepfake_model):
     n = 1200
     args = ["generate", "-n", str(n), "--seed", "5", "--shard-size", "8", "--out", str(out),
             "--batch-size", "8", "--quiet"]
-    # A job started in the background by a shell (nohup ... &, some CI runners) inherits SIGINT
-    # ignored, and Python then installs no KeyboardInterrupt handler: restore the default first.
-    proc = cli(*args, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = cli(*args)
     deadline = time.time() + 120
     while not (out / "ecgs-00000.npy").exists():
         assert proc.poll() is None and time.time() < deadline
