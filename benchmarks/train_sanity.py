@@ -6,9 +6,10 @@ What it does, in one run on this machine:
   records whose ``ludb.csv`` rhythm is exactly "Sinus rhythm" (LUDB carries no SNOMED codes,
   so ``--filter normal`` cannot select them) and the CinC 2021 records whose only diagnosis is
   426783006 (sinus rhythm). 500 Hz, 10 s, 8 independent leads, µV / ``--scale-uv``
-  (``synthecg.data``; default the paper's 6000).
-* **Training.** ``synthecg.training.train`` (WGAN-GP: λ 10, betas (0.5, 0.9); lr, n_critic,
-  EMA, augmentation and batch as given, defaults the paper's) of a small model (``--model-size``, default 8)
+  (``synthecg.data``; default the paper's 6000); baseline wander removed with ``--highpass``.
+* **Training.** ``synthecg.training.train`` (WGAN-GP: λ 10, betas (0.5, 0.9); lr, critic lr,
+  n_critic, EMA, augmentation, generator width floor and batch as given, defaults the paper's)
+  of a small model (``--model-size``, default 8)
   for ``--minutes`` (default 20) of wall time on CPU, via the config's ``time_limit`` (the loop
   stops after the step that crosses it and writes a checkpoint). Steps, steps/s and the final
   losses are printed.
@@ -28,10 +29,11 @@ depend on the machine and its load; run it on a quiet machine for the record. Th
 ``RESULT hr_40_150_fraction=<fraction>``. The settings of the recorded runs and what they gave
 are in docs/training.md ("Small models on CPU").
 
-    python benchmarks/train_sanity.py [--minutes 20] [--model pulse2pulse] [--model-size 8]
-                                      [--batch-size 16] [--lr 2e-4] [--n-critic 5] [--ema 0.99]
-                                      [--scale-uv 2000] [--augment-shift 0.125]
-                                      [--out runs/sanity]
+    python benchmarks/train_sanity.py [--minutes 20] [--out runs/sanity]
+        [--config configs/cpu-small.toml | none]  # the settings; the options below override them
+        [--model pulse2pulse] [--model-size 8] [--batch-size 16] [--lr 2e-4] [--n-critic 5]
+        [--critic-lr 4e-4] [--ema 0.99] [--scale-uv 2000] [--augment-shift 0.125]
+        [--min-width 8] [--highpass 0.5] [--eval-every 100]
 """
 
 from __future__ import annotations
@@ -76,19 +78,27 @@ def normal_records(target: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=20.0)
-    parser.add_argument("--model", default="pulse2pulse", choices=["pulse2pulse", "wavegan"])
-    parser.add_argument("--model-size", type=int, default=8)
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--config", default=str(ROOT / "configs" / "cpu-small.toml"),
+                        help="TOML training config the options below override (default: "
+                             "configs/cpu-small.toml; 'none' = the paper's defaults).")
+    parser.add_argument("--model", default=None, choices=["pulse2pulse", "wavegan"])
+    parser.add_argument("--model-size", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None, help="Run directory (default: a temporary one).")
-    parser.add_argument("--eval-every", type=int, default=25)
-    parser.add_argument("--lr", type=float, default=None, help="Adam learning rate (default: the paper's 1e-4).")
-    parser.add_argument("--n-critic", type=int, default=None, help="Critic steps per generator step (default 5).")
-    parser.add_argument("--ema", type=float, default=None, help="EMA decay of the generator weights (default off).")
+    parser.add_argument("--eval-every", type=int, default=None,
+                        help="Fidelity proxy, sample plot and checkpoint every N generator steps.")
+    parser.add_argument("--lr", type=float, default=None, help="Adam learning rate.")
+    parser.add_argument("--n-critic", type=int, default=None, help="Critic steps per generator step.")
+    parser.add_argument("--critic-lr", type=float, default=None, help="The critic's own learning rate (TTUR).")
+    parser.add_argument("--min-width", type=int, default=None, help="Floor on the generator's hidden widths.")
+    parser.add_argument("--highpass", type=float, default=None,
+                        help="Baseline-wander removal of the training ECGs: high-pass cutoff in Hz.")
+    parser.add_argument("--ema", type=float, default=None, help="EMA decay of the generator weights.")
     parser.add_argument("--augment-shift", type=float, default=None,
-                        help="Time-shift augmentation of the critic's input, fraction of the window (default off).")
+                        help="Time-shift augmentation of the critic's input, fraction of the window.")
     parser.add_argument("--scale-uv", type=float, default=None,
-                        help="µV mapped to 1.0 (default: the paper's 6000; samples beyond it are clipped).")
+                        help="µV mapped to 1.0 (samples beyond it are clipped).")
     args = parser.parse_args()
 
     import torch
@@ -109,13 +119,18 @@ def main() -> None:
         shutil.rmtree(out)
     print(f"data: {n_records} normal-rhythm records (LUDB sinus rhythm + CinC 2021 426783006 only)")
     print(f"torch threads: {torch.get_num_threads()}")
-    # Options left at None keep TrainConfig's defaults (the paper's WGAN-GP settings).
-    config = resolve_config(model=args.model, model_size=args.model_size, batch_size=args.batch_size,
-                            seed=args.seed, lr=args.lr, n_critic=args.n_critic, ema=args.ema,
-                            augment_shift=args.augment_shift,
-                            data_scale_uv=args.scale_uv, steps=10**9, time_limit=args.minutes, device="cpu",
-                            data_path=str(data_dir), eval_every=args.eval_every, eval_samples=32,
-                            sample_every=args.eval_every, checkpoint_every=args.eval_every)
+    # Options left at None keep the config file's values, and those TrainConfig's defaults.
+    every = args.eval_every
+    config = resolve_config(None if args.config == "none" else args.config, model=args.model, model_size=args.model_size, batch_size=args.batch_size,
+                            seed=args.seed, lr=args.lr, critic_lr=args.critic_lr, n_critic=args.n_critic,
+                            ema=args.ema, augment_shift=args.augment_shift, min_width=args.min_width,
+                            data_scale_uv=args.scale_uv, data_highpass_hz=args.highpass, steps=10**9, time_limit=args.minutes, device="cpu",
+                            data_path=str(data_dir), eval_every=every, sample_every=every,
+                            checkpoint_every=every)
+    print(f"config: {args.config}; {config.model} d={config.model_size} min_width={config.min_width} "
+          f"batch {config.batch_size}, lr {config.lr:g} (critic {config.critic_lr or config.lr:g}), "
+          f"n_critic {config.n_critic}, EMA {config.ema:g}, augment_shift {config.augment_shift:g}, "
+          f"scale {config.data.scale_uv:g} µV, highpass {config.data.highpass_hz} Hz")
     started = time.perf_counter()
     result = train(config, out, progress=None, echo=print)
     seconds = time.perf_counter() - started

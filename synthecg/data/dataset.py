@@ -54,7 +54,9 @@ class DataConfig:
 
     path: anything :func:`synthecg.io.read` accepts. fs (Hz) and length (samples at fs): the
     window. leads: selected by name, none derived. scale_uv: an item is µV / scale_uv, clipped
-    to [-1, 1]. filter: None, ``"normal"`` or comma-separated SNOMED / PTB-XL SCP codes
+    to [-1, 1]. highpass_hz: baseline-wander removal (zero-phase high-pass at this cutoff,
+    e.g. 0.5) before the window is cut; None = the ECGs as recorded (the paper's setting).
+    filter: None, ``"normal"`` or comma-separated SNOMED / PTB-XL SCP codes
     (:mod:`synthecg.data.labels`). ptbxl_database: PTB-XL's ``ptbxl_database.csv`` for
     ``scp_codes`` labels and patient ids. holdout_fraction, seed: the holdout split.
     """
@@ -64,6 +66,7 @@ class DataConfig:
     length: int = 5000
     leads: tuple[str, ...] = INDEPENDENT_8
     scale_uv: float = 6000.0
+    highpass_hz: float | None = None
     filter: str | None = None
     ptbxl_database: str | None = None
     holdout_fraction: float = 0.1
@@ -77,6 +80,8 @@ class DataConfig:
             (int(self.length) == self.length and self.length > 0, "length", "a positive number of samples"),
             (len(self.leads) > 0 and len(set(self.leads)) == len(self.leads), "leads", "distinct lead names"),
             (np.isfinite(self.scale_uv) and self.scale_uv > 0, "scale_uv", "a positive number of µV"),
+            (self.highpass_hz is None or (np.isfinite(self.highpass_hz) and 0 < self.highpass_hz < self.fs / 2),
+             "highpass_hz", "None or a cutoff in Hz between 0 and fs / 2"),
             (0.0 <= self.holdout_fraction < 1.0, "holdout_fraction", "in [0, 1)"),
             (isinstance(self.seed, (int, np.integer)) and self.seed >= 0, "seed", "a non-negative integer"),
         ]
@@ -84,6 +89,8 @@ class DataConfig:
             if not ok:
                 raise SynthECGError(f"{name}: must be {what}, got {getattr(self, name)!r}")
         self.fs, self.length, self.scale_uv = float(self.fs), int(self.length), float(self.scale_uv)
+        if self.highpass_hz is not None:
+            self.highpass_hz = float(self.highpass_hz)
         if self.ptbxl_database is not None:
             self.ptbxl_database = str(self.ptbxl_database)
 
@@ -138,9 +145,9 @@ class StreamingWindowDataset(torch.utils.data.Dataset):
             if layout is not None:
                 lead_rows, fs, units = layout
                 x = np.concatenate([self.reader.signals(src, r, r + 1) for r in rows])
-                return cut(x[:, lead_rows], fs, units, c.fs, c.length, c.scale_uv)
+                return cut(x[:, lead_rows], fs, units, c)
         batch = ECGBatch.concat([self.reader.read(src, r, r + 1, meta=False) for r in rows])
-        return prepare(batch, c.fs, c.length, c.leads, c.scale_uv)
+        return prepare(batch, c)
 
     def __getitems__(self, indices: list[int]) -> list[torch.Tensor]:
         """Items ``indices`` at once (a DataLoader batch: torch calls this when it exists):
@@ -308,7 +315,7 @@ def _scan_file(scan: _Scan, fi: int, src: SourceFile, reader: FileReader, config
             if not wanted:
                 continue
             part = batch if len(wanted) == len(batch) else batch[wanted]
-            windows = prepare(part, config.fs, config.length, config.leads, config.scale_uv)
+            windows = prepare(part, config)
             scan.skipped.extend((ids[wanted[k]], reason) for k, reason in windows.skipped)
             for j, k in enumerate(windows.rows):
                 position = wanted[k]
@@ -430,7 +437,7 @@ def read_split(run_dir, split: str) -> ECGBatch:
                     batch = reader.read(src, row, row + 1)
                 if len(batch) != 1:
                     raise SynthECGError(f"{src.path}: has no ECG #{row} (record {ids[position]})")
-                windows = prepare(batch, config.fs, config.length, config.leads, config.scale_uv)
+                windows = prepare(batch, config)
                 if not windows.rows:
                     raise SynthECGError(f"{src.path}: record {ids[position]} is unusable now "
                                         f"({windows.skipped[0][1]})")

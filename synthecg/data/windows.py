@@ -7,7 +7,10 @@ Policy, in order (``prepare``):
    derived. A record lacking any of them is skipped (``missing leads ...``).
 2. **NaN / infinite samples**: the record is skipped (``NaN or infinite samples``).
 3. **Rate**: resampled to ``fs`` with :func:`synthecg.data.resample` (polyphase, exact rational
-   factors; CODE-15's 400 Hz -> 500 Hz is up 5 / down 4), then rounded to whole µV.
+   factors; CODE-15's 400 Hz -> 500 Hz is up 5 / down 4). With ``highpass_hz`` set, baseline
+   wander is then removed from the whole record (:func:`synthecg.data.remove_baseline`,
+   zero-phase Butterworth high-pass; before cropping, so the filter's edge effects fall on
+   the ends a longer record loses). Rounded to whole µV.
 4. **Length**: :func:`synthecg.data.crop_or_pad` -- a longer record keeps its centre ``length``
    samples; a shorter one is zero-padded (0 µV) at both ends. A record covering less than
    ``MIN_COVERAGE`` of the window (under 5 s of a 10-s window) is skipped (``too short``):
@@ -23,11 +26,15 @@ window / ``scale_uv`` as float32, so every item lies in [-1, 1].
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..ecg import ECGBatch
-from .preprocess import crop_or_pad, resample
+from .preprocess import crop_or_pad, remove_baseline, resample
+
+if TYPE_CHECKING:
+    from .dataset import DataConfig
 
 MIN_COVERAGE = 0.5
 
@@ -49,16 +56,16 @@ class Windows:
     resampled: bool = False
 
 
-def prepare(batch: ECGBatch, fs: float, length: int, leads: tuple[str, ...],
-            scale_uv: float) -> Windows:
-    """Windows of ``batch`` under the policy of the module docstring."""
-    missing = [lead for lead in leads if lead not in batch.leads]
+def prepare(batch: ECGBatch, config: DataConfig) -> Windows:
+    """Windows of ``batch`` under the policy of the module docstring (``config``'s fs, length,
+    leads, scale_uv and highpass_hz)."""
+    missing = [lead for lead in config.leads if lead not in batch.leads]
     if missing:
         reason = f"missing leads {','.join(missing)} (has {','.join(batch.leads)})"
-        return Windows(_empty(leads, length, scale_uv), [],
+        return Windows(_empty(config.leads, config.length, config.scale_uv), [],
                        [(i, reason) for i in range(len(batch))], np.zeros(0, np.int64))
-    lead_rows = [batch.leads.index(lead) for lead in leads]
-    return cut(batch.signals[:, lead_rows], batch.fs, batch.units, fs, length, scale_uv)
+    lead_rows = [batch.leads.index(lead) for lead in config.leads]
+    return cut(batch.signals[:, lead_rows], batch.fs, batch.units, config)
 
 
 def _empty(leads, length: int, scale_uv: float) -> np.ndarray:
@@ -69,10 +76,10 @@ def window_dtype(scale_uv: float):
     return np.int16 if scale_uv <= np.iinfo(np.int16).max else np.int32
 
 
-def cut(x: np.ndarray, source_fs: float, units: str, fs: float, length: int,
-        scale_uv: float) -> Windows:
+def cut(x: np.ndarray, source_fs: float, units: str, config: DataConfig) -> Windows:
     """Steps 2-5 of the policy on signals whose leads are already selected:
     ``x`` (n, leads, samples) in ``units`` ("uV" integers or "mV" floats) at ``source_fs`` Hz."""
+    fs, length, scale_uv = config.fs, config.length, config.scale_uv
     skipped: list[tuple[int, str]] = []
     rows = list(range(x.shape[0]))
     if np.issubdtype(x.dtype, np.floating):
@@ -90,6 +97,8 @@ def cut(x: np.ndarray, source_fs: float, units: str, fs: float, length: int,
     resampled = source_fs != fs
     if resampled:
         uv = resample(uv, fs, fs=source_fs)
+    if config.highpass_hz:
+        uv = remove_baseline(np.asarray(uv, dtype=np.float64), fs=fs, cutoff_hz=config.highpass_hz)
     if not np.issubdtype(uv.dtype, np.integer):
         uv = np.rint(uv)
     padded = uv.shape[-1] < length

@@ -27,6 +27,10 @@ class ECGModelConfig:
     alpha : negative slope of the critic's leaky ReLU.
     fs : sampling rate of the generated ECGs in Hz.
     scale_uv : microvolts per unit of generator output (tanh range [-1, 1] -> ±6000 µV).
+    min_width : floor on the generators' hidden widths (1 = the paper's widths). The paper's
+        d / 5 and d / 2 layers are 1-3 and 4-8 channels at d = 8-16: a ReLU layer of 2 channels
+        just before the 8 output leads cannot span the three dimensions of the heart's
+        electrical axis, and when both units are off the output is a flat line. 8 lifts them.
     """
 
     model_size: int = 50
@@ -37,6 +41,7 @@ class ECGModelConfig:
     alpha: float = 0.2
     fs: float = 500.0
     scale_uv: float = 6000.0
+    min_width: int = 1
 
     def __post_init__(self) -> None:
         name = type(self).__name__
@@ -51,6 +56,8 @@ class ECGModelConfig:
             raise SynthECGError(f"{name}.kernel_size must be odd and at least 3, got {self.kernel_size}")
         if self.shift_factor < 0:
             raise SynthECGError(f"{name}.shift_factor must be >= 0, got {self.shift_factor}")
+        if self.min_width < 1:
+            raise SynthECGError(f"{name}.min_width must be at least 1, got {self.min_width}")
         if self.fs <= 0 or self.scale_uv <= 0:
             raise SynthECGError(f"{name}: fs and scale_uv must be positive")
 

@@ -25,9 +25,10 @@ CONFIG_FORMAT = "synthecg.train-config"
 
 # Fields that define *what* is trained: a run may only be resumed with the same values.
 # The rest (how long, how often to log, where) may change between a run and its resumption.
-IDENTITY_FIELDS = ("model", "model_size", "batch_size", "lr", "betas", "n_critic", "gp_lambda",
-                   "seed", "ema", "amp", "eval_samples", "augment_shift")
-IDENTITY_DATA_FIELDS = ("fs", "length", "leads", "scale_uv", "filter", "holdout_fraction", "seed")
+IDENTITY_FIELDS = ("model", "model_size", "min_width", "batch_size", "lr", "critic_lr", "betas", "n_critic",
+                   "gp_lambda", "seed", "ema", "amp", "eval_samples", "augment_shift")
+IDENTITY_DATA_FIELDS = ("fs", "length", "leads", "scale_uv", "highpass_hz", "filter",
+                        "holdout_fraction", "seed")
 
 
 @dataclass
@@ -36,12 +37,18 @@ class TrainConfig:
 
     model : "pulse2pulse" (U-Net generator) or "wavegan" (WaveGAN*).
     model_size : network width d (50 in the paper; 4-16 for CPU runs and tests).
+    min_width : floor on the generator's hidden widths (1 = the paper's; 8 for d < 40, see
+        :class:`~synthecg.models.ECGModelConfig`).
     data : what to train on (path, fs, length in samples, leads, µV scale, label filter, holdout).
     steps : generator steps to train for (each after ``n_critic`` critic steps); or
     epochs : passes over the training records (critic batches), converted to steps; give one.
     batch_size : ECGs per critic/generator batch, the *global* batch: under torchrun each of P
         processes takes batch_size / P, so the mathematics do not depend on P.
     lr, betas : Adam settings for both networks.
+    critic_lr : the critic's own learning rate (None = ``lr``). A faster critic with fewer
+        critic steps per generator step (e.g. 4e-4 / 1e-4 with ``n_critic = 1``) is the
+        two time-scale update rule (TTUR, Heusel et al. 2017): about n_critic times more generator
+        steps in the same time, the critic kept near its optimum by its larger steps.
     n_critic : critic steps per generator step.
     gp_lambda : gradient-penalty weight λ.
     seed : every random draw derives from (seed, step, role, sample index).
@@ -64,11 +71,13 @@ class TrainConfig:
 
     model: str = "pulse2pulse"
     model_size: int = 50
+    min_width: int = 1
     data: DataConfig = field(default_factory=lambda: DataConfig(path=""))
     steps: int | None = None
     epochs: float | None = None
     batch_size: int = 32
     lr: float = 1e-4
+    critic_lr: float | None = None
     betas: tuple[float, float] = (0.5, 0.9)
     n_critic: int = 5
     gp_lambda: float = 10.0
@@ -115,6 +124,8 @@ class TrainConfig:
                 raise bad(name, f"must be >= 0, got {getattr(self, name)}")
         if self.lr <= 0 or self.gp_lambda < 0:
             raise bad("lr/gp_lambda", "lr must be positive and gp_lambda >= 0")
+        if self.critic_lr is not None and not self.critic_lr > 0:
+            raise bad("critic_lr", f"must be positive (or left out: the same as lr), got {self.critic_lr}")
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             raise bad("betas", f"must be two numbers in [0, 1), got {self.betas}")
         if not 0 <= self.ema < 1:
@@ -138,7 +149,7 @@ class TrainConfig:
         from ..models import Pulse2PulseConfig, WaveGANConfig
 
         cls = Pulse2PulseConfig if self.model == "pulse2pulse" else WaveGANConfig
-        return cls(model_size=self.model_size, channels=len(self.data.leads),
+        return cls(model_size=self.model_size, min_width=self.min_width, channels=len(self.data.leads),
                    length=int(self.data.length), fs=float(self.data.fs),
                    scale_uv=float(self.data.scale_uv))
 

@@ -6,7 +6,8 @@ x̂ = εx + (1-ε)G(z), ε ~ U(0, 1) per ECG:
 
     L_D = mean D(G(z)) - mean D(x) + λ mean (||∇x̂ D(x̂)||₂ - 1)²,
 
-then one generator step on L_G = -mean D(G(z)). Adam(lr, betas) for both networks. Real, fake
+then one generator step on L_G = -mean D(G(z)). Adam(lr, betas) for both networks (the critic's
+at ``critic_lr`` when given: TTUR). Real, fake
 and interpolated ECGs go through the critic in one forward pass (the critic has no batch
 statistics, so this equals three passes) which keeps DistributedDataParallel to one forward and
 one backward per step; the penalty's gradient is taken with ``create_graph=True`` and
@@ -365,7 +366,8 @@ class _Trainer:
             if state and state.get("ema"):
                 self.ema.model.load_state_dict(state["ema"])
         self.opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=config.betas)
-        self.opt_d = torch.optim.Adam(critic.parameters(), lr=config.lr, betas=config.betas)
+        self.opt_d = torch.optim.Adam(critic.parameters(), lr=config.critic_lr or config.lr,
+                                      betas=config.betas)
         if state:
             self.opt_g.load_state_dict(state["opt_g"])
             self.opt_d.load_state_dict(state["opt_d"])

@@ -206,6 +206,23 @@ def test_streaming_equals_in_memory_and_workers_equal_main_process(tmp_path, cin
                                rtol=0, atol=0)
 
 
+def test_highpass_removes_baseline_wander_the_same_way_in_memory_and_streaming(tmp_path, cinc2021):
+    from scipy.signal import butter, sosfiltfilt
+
+    ecg_io.write(cinc2021[:3], tmp_path / "s.h5", compression="none")
+    config = DataConfig(path=str(tmp_path), holdout_fraction=0.0, highpass_hz=0.5)
+    memory = open_training_data(config, in_memory=True)
+    stream = open_training_data(config, in_memory=False)
+    items = torch.stack([memory.train[i] for i in range(3)]).numpy()
+    raw = cinc2021[:3].select(INDEPENDENT_8).signals.astype(np.float64)
+    sos = butter(2, 0.5, btype="highpass", fs=500.0, output="sos")
+    expected = np.clip(np.rint(sosfiltfilt(sos, raw, axis=-1)), -6000, 6000) / 6000.0
+    np.testing.assert_allclose(items, expected, atol=1e-6)
+    assert np.abs(items - np.clip(raw, -6000, 6000) / 6000.0).max() > 0.01  # it did filter
+    torch.testing.assert_close(torch.stack([stream.train[i] for i in range(3)]),
+                               torch.from_numpy(items), rtol=0, atol=0)
+
+
 def test_streaming_from_compressed_hdf5_warns(tmp_path, cinc2021):
     ecg_io.write(cinc2021[:4], tmp_path / "gz.h5")
     with pytest.warns(UserWarning, match="compressed.*gz.h5"):
@@ -248,7 +265,8 @@ def test_empty_or_unreadable_paths_raise_one_line(tmp_path, make):
 
 
 def test_bad_config_values_are_refused():
-    for kwargs in ({"holdout_fraction": 1.0}, {"length": 0}, {"scale_uv": -1}, {"seed": -2}):
+    for kwargs in ({"holdout_fraction": 1.0}, {"length": 0}, {"scale_uv": -1}, {"seed": -2},
+                   {"highpass_hz": 0.0}, {"highpass_hz": 250.0}):
         with pytest.raises(SynthECGError):
             DataConfig(path="x", **kwargs)
 

@@ -31,7 +31,9 @@ def test_default_model_does_not_import_deepfake_ecg_code():
 
 
 @pytest.mark.parametrize("cls, config", [(Pulse2PulseGenerator, Pulse2PulseConfig(model_size=5)),
-                                         (WaveGANGenerator, WaveGANConfig(model_size=5))])
+                                         (Pulse2PulseGenerator, Pulse2PulseConfig(model_size=5, min_width=8)),
+                                         (WaveGANGenerator, WaveGANConfig(model_size=5)),
+                                         (WaveGANGenerator, WaveGANConfig(model_size=5, min_width=8))])
 def test_checkpoint_round_trip(tmp_path, cls, config):
     model = cls(config).eval()
     path = save_generator(model, tmp_path / "g.pt")

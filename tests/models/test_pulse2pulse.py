@@ -25,6 +25,10 @@ def test_generator_output_is_bounded_and_shaped_at_other_sizes():
     x = model(torch.rand(2, 8, 7500) * 2 - 1)
     assert x.shape == (2, 8, 7500) and x.abs().max() <= 1
     assert model.noise_shape == (8, 7500)
+    floored = Pulse2PulseGenerator(Pulse2PulseConfig(model_size=10, min_width=8))
+    assert [c.out_channels for c in floored.down] == [8, 8, 10, 30, 50, 50]
+    assert [u.conv.out_channels for u in floored.up] == [50, 30, 10, 8, 8, 8]
+    assert floored(torch.rand(1, 8, 5000) * 2 - 1).shape == (1, 8, 5000)
 
 
 def test_generator_trains_gradients_reach_every_parameter():
@@ -96,7 +100,7 @@ def test_critic_backward_with_phase_shuffle():
 
 
 @pytest.mark.parametrize("field, value", [("model_size", 2), ("length", 4000), ("kernel_size", 24),
-                                          ("shift_factor", -1), ("channels", 0)])
+                                          ("shift_factor", -1), ("channels", 0), ("min_width", 0)])
 def test_config_validation(field, value):
     with pytest.raises(SynthECGError, match=field):
         Pulse2PulseConfig(**{field: value})

@@ -24,6 +24,17 @@ def test_generator_equals_literal_upsampling_network():
     torch.testing.assert_close(out, literal_wavegan(model, z), rtol=1e-5, atol=2e-5)  # float32 summation order
 
 
+def test_min_width_floors_only_the_narrow_hidden_layers():
+    torch.manual_seed(0)
+    paper = WaveGANGenerator(WaveGANConfig(model_size=10))
+    floored = WaveGANGenerator(WaveGANConfig(model_size=10, min_width=8)).eval()
+    assert [m.conv.out_channels for m in paper.up] == [50, 30, 10, 5, 2, 8]
+    assert [m.conv.out_channels for m in floored.up] == [50, 30, 10, 8, 8, 8]
+    z = torch.rand(2, 100) * 2 - 1
+    with torch.no_grad():
+        torch.testing.assert_close(floored(z), literal_wavegan(floored, z), rtol=1e-5, atol=2e-5)
+
+
 def test_paper_size_parameter_count():
     with torch.device("meta"):
         model = WaveGANGenerator(WaveGANConfig())

@@ -1,6 +1,7 @@
 """TrainConfig: defaults of the paper, TOML then CLI overrides, unknown keys refused."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,14 @@ def test_defaults_are_the_papers_wgan_gp():
     assert (config.batch_size, config.lr, config.betas, config.n_critic, config.gp_lambda) == \
         (32, 1e-4, (0.5, 0.9), 5, 10.0)
     assert config.model_config().length == 5000 and config.model_config().channels == 8
+
+
+def test_the_shipped_cpu_preset_is_a_valid_config_the_cli_can_override():
+    preset = Path(__file__).resolve().parents[2] / "configs" / "cpu-small.toml"
+    config = resolve_config(preset, data_path="x", steps=7)
+    assert (config.model, config.n_critic, config.min_width, config.data.highpass_hz) == ("wavegan", 1, 8, 0.5)
+    assert config.critic_lr > config.lr and config.steps == 7
+    assert config.model_config().min_width == 8
 
 
 def test_toml_then_options_override(tmp_path):
@@ -43,6 +52,7 @@ def test_unknown_keys_are_refused_in_one_line(tmp_path, text, key):
 @pytest.mark.parametrize("overrides, field", [({"model": "gpt"}, "model"), ({"batch_size": 0}, "batch_size"),
                                               ({"ema": 1.5}, "ema"), ({"amp": "fp16"}, "amp"),
                                               ({"augment_shift": 0.6}, "augment_shift"),
+                                              ({"critic_lr": 0.0}, "critic_lr"),
                                               ({"data_leads": ("I", "II")}, "data.leads")])
 def test_invalid_values_are_refused(overrides, field):
     with pytest.raises(SynthECGError, match=field):

@@ -123,6 +123,21 @@ def test_resume_equals_uninterrupted_run(tmp_path):
     assert [int(r["epoch"]) for r in rows(parts)] == [0, 1]
 
 
+def test_critic_lr_sets_the_critics_step_and_lr_the_generators(tmp_path):
+    """Adam's first step moves every parameter with a non-zero gradient by its learning rate
+    (m / sqrt(v) = ±1), so after one step the largest change of each network is its rate."""
+    from synthecg.training.loop import _build_models
+
+    config = tiny(steps=1, lr=1e-4, critic_lr=4e-4)
+    generator, critic = _build_models(config)
+    train(config, tmp_path / "run", data=MemoryData(n_train=2, n_holdout=0), progress=False)
+    after = state(tmp_path / "run")
+    for name, before, rate in (("critic", critic, 4e-4), ("generator", generator, 1e-4)):
+        moved = max(float((after[name][k] - v).abs().max()) for k, v in before.state_dict().items()
+                    if v.is_floating_point() and k in after[name])
+        assert moved == pytest.approx(rate, rel=1e-3), name
+
+
 def test_resume_with_another_model_or_config_is_refused(pulse2pulse_run, data):
     out, _ = pulse2pulse_run
     before = (out / "checkpoints" / "state.pt").read_bytes()
@@ -130,7 +145,8 @@ def test_resume_with_another_model_or_config_is_refused(pulse2pulse_run, data):
         train(p2p(steps=3), out, data=data, progress=False)
     for other, named in ((p2p(steps=3, model_size=6), r"\(model_size 5 -> 6\)"),
                          (p2p(steps=3, model="wavegan"), r"\(model 'pulse2pulse' -> 'wavegan'\)"),
-                         (p2p(steps=3, lr=2e-4), r"\(lr 0.0001 -> 0.0002\)")):
+                         (p2p(steps=3, lr=2e-4), r"\(lr 0.0001 -> 0.0002\)"),
+                         (p2p(steps=3, critic_lr=4e-4), r"\(critic_lr None -> 0.0004\)")):
         with pytest.raises(SynthECGError, match=named) as info:
             train(other, out, resume=True, data=data, progress=False)
         assert "\n" not in str(info.value) and "--resume" in str(info.value)
