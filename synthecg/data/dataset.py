@@ -55,7 +55,7 @@ class DataConfig:
     path: anything :func:`synthecg.io.read` accepts. fs (Hz) and length (samples at fs): the
     window. leads: selected by name, none derived. scale_uv: an item is µV / scale_uv, clipped
     to [-1, 1]. highpass_hz: baseline-wander removal (zero-phase high-pass at this cutoff,
-    e.g. 0.5) before the window is cut; None = the ECGs as recorded (the paper's setting).
+    e.g. 0.5) before the window is cut; None or 0 = the ECGs as recorded (the paper's setting).
     filter: None, ``"normal"`` or comma-separated SNOMED / PTB-XL SCP codes
     (:mod:`synthecg.data.labels`). ptbxl_database: PTB-XL's ``ptbxl_database.csv`` for
     ``scp_codes`` labels and patient ids. holdout_fraction, seed: the holdout split.
@@ -80,8 +80,8 @@ class DataConfig:
             (int(self.length) == self.length and self.length > 0, "length", "a positive number of samples"),
             (len(self.leads) > 0 and len(set(self.leads)) == len(self.leads), "leads", "distinct lead names"),
             (np.isfinite(self.scale_uv) and self.scale_uv > 0, "scale_uv", "a positive number of µV"),
-            (self.highpass_hz is None or (np.isfinite(self.highpass_hz) and 0 < self.highpass_hz < self.fs / 2),
-             "highpass_hz", "None or a cutoff in Hz between 0 and fs / 2"),
+            (not self.highpass_hz or (np.isfinite(self.highpass_hz) and 0 < self.highpass_hz < self.fs / 2),
+             "highpass_hz", "0 / None (off) or a cutoff in Hz between 0 and fs / 2"),
             (0.0 <= self.holdout_fraction < 1.0, "holdout_fraction", "in [0, 1)"),
             (isinstance(self.seed, (int, np.integer)) and self.seed >= 0, "seed", "a non-negative integer"),
         ]
@@ -89,8 +89,8 @@ class DataConfig:
             if not ok:
                 raise SynthECGError(f"{name}: must be {what}, got {getattr(self, name)!r}")
         self.fs, self.length, self.scale_uv = float(self.fs), int(self.length), float(self.scale_uv)
-        if self.highpass_hz is not None:
-            self.highpass_hz = float(self.highpass_hz)
+        if self.highpass_hz is not None:  # 0 = off too: TOML has no null to override a preset with
+            self.highpass_hz = float(self.highpass_hz) or None
         if self.ptbxl_database is not None:
             self.ptbxl_database = str(self.ptbxl_database)
 

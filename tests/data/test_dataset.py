@@ -266,9 +266,10 @@ def test_empty_or_unreadable_paths_raise_one_line(tmp_path, make):
 
 def test_bad_config_values_are_refused():
     for kwargs in ({"holdout_fraction": 1.0}, {"length": 0}, {"scale_uv": -1}, {"seed": -2},
-                   {"highpass_hz": 0.0}, {"highpass_hz": 250.0}):
+                   {"highpass_hz": -1.0}, {"highpass_hz": 250.0}):
         with pytest.raises(SynthECGError):
             DataConfig(path="x", **kwargs)
+    assert DataConfig(path="x", highpass_hz=0).highpass_hz is None  # off, as TOML can say it
 
 
 def test_read_split_refuses_records_that_changed(tmp_path, cinc2021):
