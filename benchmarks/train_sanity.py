@@ -121,12 +121,14 @@ def main() -> None:
     print(f"torch threads: {torch.get_num_threads()}")
     # Options left at None keep the config file's values, and those TrainConfig's defaults.
     every = args.eval_every
-    config = resolve_config(None if args.config == "none" else args.config, model=args.model, model_size=args.model_size, batch_size=args.batch_size,
-                            seed=args.seed, lr=args.lr, critic_lr=args.critic_lr, n_critic=args.n_critic,
-                            ema=args.ema, augment_shift=args.augment_shift, min_width=args.min_width,
-                            data_scale_uv=args.scale_uv, data_highpass_hz=args.highpass, steps=10**9, time_limit=args.minutes, device="cpu",
-                            data_path=str(data_dir), eval_every=every, sample_every=every,
-                            checkpoint_every=every)
+    config = resolve_config(None if args.config == "none" else args.config, model=args.model,
+                            model_size=args.model_size, min_width=args.min_width,
+                            batch_size=args.batch_size, seed=args.seed, lr=args.lr,
+                            critic_lr=args.critic_lr, n_critic=args.n_critic, ema=args.ema,
+                            augment_shift=args.augment_shift, data_scale_uv=args.scale_uv,
+                            data_highpass_hz=args.highpass, steps=10**9, time_limit=args.minutes,
+                            device="cpu", data_path=str(data_dir), eval_every=every,
+                            sample_every=every, checkpoint_every=every)
     print(f"config: {args.config}; {config.model} d={config.model_size} min_width={config.min_width} "
           f"batch {config.batch_size}, lr {config.lr:g} (critic {config.critic_lr or config.lr:g}), "
           f"n_critic {config.n_critic}, EMA {config.ema:g}, augment_shift {config.augment_shift:g}, "

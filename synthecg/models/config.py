@@ -61,6 +61,10 @@ class ECGModelConfig:
         if self.fs <= 0 or self.scale_uv <= 0:
             raise SynthECGError(f"{name}: fs and scale_uv must be positive")
 
+    def floored(self, widths: tuple[int, ...]) -> tuple[int, ...]:
+        """Hidden ``widths`` of a generator, each raised to ``min_width``."""
+        return tuple(max(w, self.min_width) for w in widths)
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

@@ -29,9 +29,9 @@ class Pulse2PulseConfig(ECGModelConfig):
     """Pulse2Pulse hyper-parameters; the defaults are the paper's (d = 50, 8 x 5000)."""
 
 
-def _widths(d: int, floor: int = 1) -> tuple[int, ...]:
+def _widths(d: int) -> tuple[int, ...]:
     # The reference computes d/5 with int(d / 5) in places and d // 5 in others: same for d > 0.
-    return tuple(max(w, floor) for w in (d // 5, d // 2, d, 3 * d, 5 * d, 5 * d))
+    return (d // 5, d // 2, d, 3 * d, 5 * d, 5 * d)
 
 
 class Pulse2PulseGenerator(nn.Module):
@@ -40,7 +40,7 @@ class Pulse2PulseGenerator(nn.Module):
     def __init__(self, config: Pulse2PulseConfig | None = None):
         super().__init__()
         self.config = config = config or Pulse2PulseConfig()
-        k, widths = config.kernel_size, _widths(config.model_size, config.min_width)
+        k, widths = config.kernel_size, config.floored(_widths(config.model_size))
         pad = k // 2
         ins = (config.channels,) + widths[:-1]
         self.down = nn.ModuleList(Conv1dRows(c_in, c_out, k, stride=s, padding=pad)

@@ -41,8 +41,7 @@ class WaveGANGenerator(nn.Module):
         d, k = config.model_size, config.kernel_size
         self.start_length = config.length // LENGTH_QUANTUM
         self.fc = nn.Linear(config.latent_dim, 5 * d * self.start_length)
-        hidden = (5 * d, 5 * d, 3 * d, d, d // 2, d // 5)
-        widths = tuple(max(w, config.min_width) for w in hidden) + (config.channels,)
+        widths = config.floored((5 * d, 5 * d, 3 * d, d, d // 2, d // 5)) + (config.channels,)
         self.up = nn.ModuleList(UpsampleConv1d(c_in, c_out, k, scale)
                                 for c_in, c_out, scale in zip(widths[:-1], widths[1:], DECODER_SCALES))
         he_normal_(self)

@@ -25,8 +25,8 @@ CONFIG_FORMAT = "synthecg.train-config"
 
 # Fields that define *what* is trained: a run may only be resumed with the same values.
 # The rest (how long, how often to log, where) may change between a run and its resumption.
-IDENTITY_FIELDS = ("model", "model_size", "min_width", "batch_size", "lr", "critic_lr", "betas", "n_critic",
-                   "gp_lambda", "seed", "ema", "amp", "eval_samples", "augment_shift")
+IDENTITY_FIELDS = ("model", "model_size", "min_width", "batch_size", "lr", "critic_lr", "betas",
+                   "n_critic", "gp_lambda", "seed", "ema", "amp", "eval_samples", "augment_shift")
 IDENTITY_DATA_FIELDS = ("fs", "length", "leads", "scale_uv", "highpass_hz", "filter",
                         "holdout_fraction", "seed")
 
@@ -37,8 +37,8 @@ class TrainConfig:
 
     model : "pulse2pulse" (U-Net generator) or "wavegan" (WaveGAN*).
     model_size : network width d (50 in the paper; 4-16 for CPU runs and tests).
-    min_width : floor on the generator's hidden widths (1 = the paper's; 8 for d < 40, see
-        :class:`~synthecg.models.ECGModelConfig`).
+    min_width : floor on the generator's hidden widths (1 = the paper's widths;
+        configs/cpu-small.toml uses 8; see :class:`~synthecg.models.ECGModelConfig`).
     data : what to train on (path, fs, length in samples, leads, µV scale, label filter, holdout).
     steps : generator steps to train for (each after ``n_critic`` critic steps); or
     epochs : passes over the training records (critic batches), converted to steps; give one.
@@ -46,9 +46,9 @@ class TrainConfig:
         processes takes batch_size / P, so the mathematics do not depend on P.
     lr, betas : Adam settings for both networks.
     critic_lr : the critic's own learning rate (None = ``lr``). A faster critic with fewer
-        critic steps per generator step (e.g. 4e-4 / 1e-4 with ``n_critic = 1``) is the
-        two time-scale update rule (TTUR, Heusel et al. 2017): about n_critic times more generator
-        steps in the same time, the critic kept near its optimum by its larger steps.
+        critic steps per generator step (e.g. 8e-4 / 2e-4 with ``n_critic = 1``) is the two
+        time-scale update rule (TTUR, Heusel et al. 2017): about n_critic times more generator
+        steps in the same time, larger critic steps in place of more of them.
     n_critic : critic steps per generator step.
     gp_lambda : gradient-penalty weight λ.
     seed : every random draw derives from (seed, step, role, sample index).
@@ -149,8 +149,8 @@ class TrainConfig:
         from ..models import Pulse2PulseConfig, WaveGANConfig
 
         cls = Pulse2PulseConfig if self.model == "pulse2pulse" else WaveGANConfig
-        return cls(model_size=self.model_size, min_width=self.min_width, channels=len(self.data.leads),
-                   length=int(self.data.length), fs=float(self.data.fs),
+        return cls(model_size=self.model_size, min_width=self.min_width,
+                   channels=len(self.data.leads), length=int(self.data.length), fs=float(self.data.fs),
                    scale_uv=float(self.data.scale_uv))
 
     def to_dict(self) -> dict[str, Any]:

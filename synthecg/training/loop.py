@@ -7,12 +7,12 @@ x̂ = εx + (1-ε)G(z), ε ~ U(0, 1) per ECG:
     L_D = mean D(G(z)) - mean D(x) + λ mean (||∇x̂ D(x̂)||₂ - 1)²,
 
 then one generator step on L_G = -mean D(G(z)). Adam(lr, betas) for both networks (the critic's
-at ``critic_lr`` when given: TTUR). Real, fake
-and interpolated ECGs go through the critic in one forward pass (the critic has no batch
-statistics, so this equals three passes) which keeps DistributedDataParallel to one forward and
-one backward per step; the penalty's gradient is taken with ``create_graph=True`` and
-differentiated again by the backward pass (double backward through DDP, whose hooks only fire
-on the parameters' gradient accumulation in that final backward).
+at ``critic_lr`` when given: TTUR). Real, fake and interpolated ECGs go through the critic in
+one forward pass (the critic has no batch statistics, so this equals three passes) which keeps
+DistributedDataParallel to one forward and one backward per step; the penalty's gradient is
+taken with ``create_graph=True`` and differentiated again by the backward pass (double
+backward through DDP, whose hooks only fire on the parameters' gradient accumulation in that
+final backward).
 
 With ``augment_shift`` > 0 every real and generated ECG is circularly shifted in time before
 the critic sees it, in both steps (differentiable augmentation, :mod:`.augment`); x̂ then
