@@ -8,7 +8,7 @@ What it does, in one run on this machine:
   426783006 (sinus rhythm). 500 Hz, 10 s, 8 independent leads, µV / ``--scale-uv``
   (``synthecg.data``; default the paper's 6000); baseline wander removed with ``--highpass``.
 * **Training.** ``synthecg.training.train`` (WGAN-GP: λ 10, betas (0.5, 0.9); lr, critic lr,
-  n_critic, EMA, augmentation, generator width floor and batch as given, defaults the paper's)
+  n_critic, EMA, augmentation, phase shuffle, generator width floor and batch as given, defaults the paper's)
   of a small model (``--model-size``, default 8)
   for ``--minutes`` (default 20) of wall time on CPU, via the config's ``time_limit`` (the loop
   stops after the step that crosses it and writes a checkpoint). Steps, steps/s and the final
@@ -17,7 +17,9 @@ What it does, in one run on this machine:
   no proxy was measured), measured with ``synthecg.measure.measure``; printed: the fraction
   with a heart rate in 40-150 bpm (unmeasurable counts as outside), the fraction with P, QRS
   and T all delineated (PR, QRS and QT measurable; the heart rate alone is a weak check: an
-  untrained generator's blips already pass it), the share of power above 40 Hz against the
+  untrained generator's blips already pass it), the median P, R and T amplitudes in lead II
+  against the real ones (a delineator finds *a* P wave in most ECGs; its size says whether
+  one is visible), the share of power above 40 Hz against the
   real ECGs' (trains of high-frequency bursts pass both delineation checks: real ECGs keep
   ~1 % of their power above 40 Hz), the median HR, PR, QRS and QT against the training data's,
   and example plots (PNG pages marked SYNTHETIC) saved. Look at the plots: the numbers alone
@@ -33,7 +35,7 @@ are in docs/training.md ("Small models on CPU").
         [--config configs/cpu-small.toml | none]  # the settings; the options below override them
         [--model pulse2pulse] [--model-size 8] [--batch-size 16] [--lr 2e-4] [--n-critic 5]
         [--critic-lr 4e-4] [--ema 0.99] [--scale-uv 2000] [--augment-shift 0.125]
-        [--min-width 8] [--highpass 0.5] [--eval-every 100]
+        [--min-width 8] [--highpass 0.5] [--phase-shuffle 2] [--eval-every 100]
 """
 
 from __future__ import annotations
@@ -94,6 +96,8 @@ def main() -> None:
     parser.add_argument("--min-width", type=int, default=None, help="Floor on the generator's hidden widths.")
     parser.add_argument("--highpass", type=float, default=None,
                         help="Baseline-wander removal of the training ECGs: high-pass cutoff in Hz.")
+    parser.add_argument("--phase-shuffle", type=int, default=None,
+                        help="The critic's phase-shuffle range in samples (0 = off).")
     parser.add_argument("--ema", type=float, default=None, help="EMA decay of the generator weights.")
     parser.add_argument("--augment-shift", type=float, default=None,
                         help="Time-shift augmentation of the critic's input, fraction of the window.")
@@ -125,13 +129,15 @@ def main() -> None:
                             model_size=args.model_size, min_width=args.min_width,
                             batch_size=args.batch_size, seed=args.seed, lr=args.lr,
                             critic_lr=args.critic_lr, n_critic=args.n_critic, ema=args.ema,
-                            augment_shift=args.augment_shift, data_scale_uv=args.scale_uv,
+                            augment_shift=args.augment_shift,
+                            phase_shuffle=args.phase_shuffle, data_scale_uv=args.scale_uv,
                             data_highpass_hz=args.highpass, steps=10**9, time_limit=args.minutes,
                             device="cpu", data_path=str(data_dir), eval_every=every,
                             sample_every=every, checkpoint_every=every)
     print(f"config: {args.config}; {config.model} d={config.model_size} min_width={config.min_width} "
           f"batch {config.batch_size}, lr {config.lr:g} (critic {config.critic_lr or config.lr:g}), "
           f"n_critic {config.n_critic}, EMA {config.ema:g}, augment_shift {config.augment_shift:g}, "
+          f"phase shuffle {config.phase_shuffle}, "
           f"scale {config.data.scale_uv:g} µV, highpass {config.data.highpass_hz} Hz")
     started = time.perf_counter()
     result = train(config, out, progress=None, echo=print)
@@ -158,6 +164,11 @@ def main() -> None:
     for name in ("heart_rate", "pr_interval", "qrs_duration", "qt_interval"):
         print(f"median {name}: synthetic {np.nanmedian(table[name]):.0f} "
               f"(measurable {table[name].notna().mean():.0%}), real {np.nanmedian(real_table[name]):.0f}")
+    # "P-QRS-T visible" in numbers: a delineator marks *some* P wave in most ECGs, so compare
+    # the waves' sizes with the real ones (lead II, where P, R and T are all upright).
+    print("median amplitude in lead II (µV): " + ", ".join(
+        f"{wave} {np.nanmedian(table[f'{wave.lower()}_amplitude_II']):.0f} synthetic, "
+        f"{np.nanmedian(real_table[f'{wave.lower()}_amplitude_II']):.0f} real" for wave in "PRT"))
     plots = out / "sanity-examples"
     plots.mkdir(exist_ok=True)
     for k in range(4):

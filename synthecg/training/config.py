@@ -26,7 +26,8 @@ CONFIG_FORMAT = "synthecg.train-config"
 # Fields that define *what* is trained: a run may only be resumed with the same values.
 # The rest (how long, how often to log, where) may change between a run and its resumption.
 IDENTITY_FIELDS = ("model", "model_size", "min_width", "batch_size", "lr", "critic_lr", "betas",
-                   "n_critic", "gp_lambda", "seed", "ema", "amp", "eval_samples", "augment_shift")
+                   "n_critic", "gp_lambda", "seed", "ema", "amp", "eval_samples", "augment_shift",
+                   "phase_shuffle")
 IDENTITY_DATA_FIELDS = ("fs", "length", "leads", "scale_uv", "highpass_hz", "filter",
                         "holdout_fraction", "seed")
 
@@ -64,6 +65,10 @@ class TrainConfig:
         ECGs are circularly shifted in time by up to this fraction of the window, independently
         per ECG, whenever the critic sees them (see :mod:`synthecg.training.augment`; 0.125 is
         DiffAugment's translation range).
+    phase_shuffle : the critic's phase-shuffle range in samples (WaveGAN's; 2 in the paper,
+        0 = off). Each critic layer's output is shifted by up to this many samples, so the
+        critic cannot key on the exact sample phase of the generator's upsampling; it also
+        blurs what the critic sees of fine detail (docs/training.md, "Small models on CPU").
     amp : "bf16" for bfloat16 autocast on CUDA ("none" otherwise; ignored on CPU).
     device : "cpu", "cuda" or "cuda:K"; None = CUDA when available (LOCAL_RANK under torchrun).
     num_workers : DataLoader worker processes (None = 2 on CUDA, 0 on CPU).
@@ -91,6 +96,7 @@ class TrainConfig:
     time_limit: float | None = None
     ema: float = 0.0
     augment_shift: float = 0.0
+    phase_shuffle: int = 2
     amp: str = "none"
     device: str | None = None
     num_workers: int | None = None
@@ -132,6 +138,8 @@ class TrainConfig:
             raise bad("ema", f"must be 0 (off) or a decay in (0, 1), got {self.ema}")
         if not 0 <= self.augment_shift <= 0.5:
             raise bad("augment_shift", f"must be a fraction of the window in [0, 0.5], got {self.augment_shift}")
+        if self.phase_shuffle < 0:
+            raise bad("phase_shuffle", f"must be >= 0 samples (0 = off), got {self.phase_shuffle}")
         if self.amp not in ("none", "bf16"):
             raise bad("amp", f"must be 'none' or 'bf16', got {self.amp!r}")
         if self.seed < 0:

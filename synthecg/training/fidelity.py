@@ -5,8 +5,9 @@ distance *under the current critic*, which keeps moving, and the generator loss 
 meaning. So the trainer scores samples in the domain's own terms: ECGs generated from fixed
 noise are measured with :func:`synthecg.measure.measure` and compared with the held-out real
 ECGs (never trained on): the distributions of heart rate, PR, QRS, QT, QTc (Bazett) and of the
-R and T amplitudes in II and the R amplitude in V5 (the intervals alone are found even in the
-small blips of an untrained generator; the amplitudes are not), and of the share of power above
+P, R and T amplitudes in II and the R amplitude in V5 (the intervals alone are found even in the
+small blips of an untrained generator, and a P wave is "found" before most beats even when none
+is visible; the amplitudes are not fooled), and of the share of power above
 40 Hz (:func:`high_frequency_share`): trains of high-frequency bursts get heart rates and even
 P, QRS and T marks from the delineator, but real ECGs keep ~1 % of their power above 40 Hz.
 
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 QUANTITIES = ("heart_rate", "pr_interval", "qrs_duration", "qt_interval", "qtc_bazett",
-              "r_amplitude_II", "t_amplitude_II", "r_amplitude_V5", "high_frequency_share")
+              "p_amplitude_II", "r_amplitude_II", "t_amplitude_II", "r_amplitude_V5", "high_frequency_share")
 HF_HZ = 40.0  # the edge of high_frequency_share
 COMPLETE = ("heart_rate", "pr_interval", "qrs_duration", "qt_interval")  # a full P-QRS-T
 CAP = 5.0  # score of a quantity that cannot be compared (few or no measurable values)

@@ -31,7 +31,7 @@ import os
 import signal
 import time
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -226,7 +226,8 @@ def _build_models(config: TrainConfig):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         generator = gen_cls(model_config)
-        critic = critic_cls(copy.deepcopy(model_config))
+        # The generator's config (saved with it) keeps the default; only the critic shuffles.
+        critic = critic_cls(replace(model_config, shift_factor=config.phase_shuffle))
     return generator, critic
 
 

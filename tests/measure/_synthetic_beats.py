@@ -13,7 +13,7 @@ def hann(n_samples: int, start: float, width: float, amplitude: float, fs: float
 
 
 def synthetic_ecg(fs=500.0, seconds=10.0, rr=0.8, pr=0.16, qrs=0.09, qt=0.40, scale=None,
-                  noise_mv=0.0, seed=0):
+                  noise_mv=0.0, seed=0, p_mv=0.15):
     """(12, n) mV and the truth {p_on, qrs_on, qrs_off, t_off: sample arrays} for every beat.
 
     Every lead carries the same timing with its own amplitude scale (negative = inverted).
@@ -25,7 +25,7 @@ def synthetic_ecg(fs=500.0, seconds=10.0, rr=0.8, pr=0.16, qrs=0.09, qt=0.40, sc
     for r0 in np.arange(0.5, seconds - 0.6, rr):
         q_on = r0
         p_on, p_w = q_on - pr, 0.10
-        base += hann(n, p_on, p_w, 0.15, fs)
+        base += hann(n, p_on, p_w, p_mv, fs)
         base += hann(n, q_on, qrs * 0.2, -0.10, fs)
         base += hann(n, q_on + qrs * 0.2, qrs * 0.45, 1.2, fs)
         base += hann(n, q_on + qrs * 0.65, qrs * 0.35, -0.30, fs)

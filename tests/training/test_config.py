@@ -53,6 +53,7 @@ def test_unknown_keys_are_refused_in_one_line(tmp_path, text, key):
                                               ({"ema": 1.5}, "ema"), ({"amp": "fp16"}, "amp"),
                                               ({"augment_shift": 0.6}, "augment_shift"),
                                               ({"critic_lr": 0.0}, "critic_lr"),
+                                              ({"phase_shuffle": -1}, "phase_shuffle"),
                                               ({"data_leads": ("I", "II")}, "data.leads")])
 def test_invalid_values_are_refused(overrides, field):
     with pytest.raises(SynthECGError, match=field):

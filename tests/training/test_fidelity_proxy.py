@@ -1,8 +1,10 @@
-"""The fidelity proxy's spectral term: burst trains that fool heart rate and delineation score badly."""
+"""The fidelity proxy: burst trains that fool heart rate and delineation score badly, and so do
+faint P waves that the delineator still finds."""
 
 import numpy as np
 import torch
-from _memory_data import MemoryData
+from _memory_data import EIGHT, MemoryData
+from _synthetic_beats import synthetic_ecg
 
 from synthecg.leads import INDEPENDENT_8
 from synthecg.training.fidelity import CAP, fidelity_proxy, high_frequency_share, reference_measurements
@@ -43,3 +45,16 @@ def test_proxy_scores_bursts_worse_than_ecgs():
     assert bad.distances["high_frequency_share"] == CAP
     assert good.distances["high_frequency_share"] < 1.0
     assert bad.score > good.score
+
+
+def test_proxy_scores_faint_p_waves_worse_though_p_is_still_delineated():
+    def ecgs(p_mv, seeds):
+        return np.stack([synthetic_ecg(seconds=5.0, rr=0.6 + 0.04 * (k % 10), seed=k, noise_mv=0.01,
+                                       p_mv=p_mv)[0][EIGHT] * 1000.0 / 6000.0 for k in seeds])
+
+    real = reference_measurements(ecgs(0.15, range(100, 116)), FS, INDEPENDENT_8, 6000.0)
+    good = fidelity_proxy(real, ecgs(0.15, range(16)), FS, INDEPENDENT_8, 6000.0)
+    faint = fidelity_proxy(real, ecgs(0.03, range(16)), FS, INDEPENDENT_8, 6000.0)
+    assert faint.unmeasurable <= 0.25  # a P wave is still found in most ECGs ...
+    assert faint.distances["p_amplitude_II"] > 5 * max(good.distances["p_amplitude_II"], 0.1)
+    assert faint.score > good.score  # ... but the P amplitude gives the faint waves away

@@ -138,6 +138,22 @@ def test_critic_lr_sets_the_critics_step_and_lr_the_generators(tmp_path):
         assert moved == pytest.approx(rate, rel=1e-3), name
 
 
+def test_phase_shuffle_is_the_critics_alone_and_changes_its_training(tmp_path):
+    from synthecg.training.loop import _build_models
+
+    generator, critic = _build_models(tiny(phase_shuffle=0))
+    assert critic.config.shift_factor == 0 and len(critic.shuffles) > 0
+    assert generator.config.shift_factor == 2  # the saved generator's config is the paper's
+    runs = {}
+    for shuffle in (0, 2):
+        train(tiny(steps=2, phase_shuffle=shuffle), tmp_path / str(shuffle),
+              data=MemoryData(n_train=4, n_holdout=0), progress=False)
+        runs[shuffle] = state(tmp_path / str(shuffle))
+    assert '"phase_shuffle": 0' in (tmp_path / "0" / "config.json").read_text()
+    differ = [k for k, v in runs[0]["critic"].items() if not torch.equal(v, runs[2]["critic"][k])]
+    assert differ, "phase_shuffle did not reach the critic's training step"
+
+
 def test_resume_with_another_model_or_config_is_refused(pulse2pulse_run, data):
     out, _ = pulse2pulse_run
     before = (out / "checkpoints" / "state.pt").read_bytes()
@@ -146,7 +162,8 @@ def test_resume_with_another_model_or_config_is_refused(pulse2pulse_run, data):
     for other, named in ((p2p(steps=3, model_size=6), r"\(model_size 5 -> 6\)"),
                          (p2p(steps=3, model="wavegan"), r"\(model 'pulse2pulse' -> 'wavegan'\)"),
                          (p2p(steps=3, lr=2e-4), r"\(lr 0.0001 -> 0.0002\)"),
-                         (p2p(steps=3, critic_lr=4e-4), r"\(critic_lr None -> 0.0004\)")):
+                         (p2p(steps=3, critic_lr=4e-4), r"\(critic_lr None -> 0.0004\)"),
+                         (p2p(steps=3, phase_shuffle=0), r"\(phase_shuffle 2 -> 0\)")):
         with pytest.raises(SynthECGError, match=named) as info:
             train(other, out, resume=True, data=data, progress=False)
         assert "\n" not in str(info.value) and "--resume" in str(info.value)
