@@ -35,7 +35,7 @@ are in docs/training.md ("Small models on CPU").
         [--config configs/cpu-small.toml | none]  # the settings; the options below override them
         [--model pulse2pulse] [--model-size 8] [--batch-size 16] [--lr 2e-4] [--n-critic 5]
         [--critic-lr 4e-4] [--ema 0.99] [--scale-uv 2000] [--augment-shift 0.125]
-        [--min-width 8] [--highpass 0.5] [--phase-shuffle 2] [--eval-every 100]
+        [--min-width 16] [--highpass 0.5] [--phase-shuffle 2] [--eval-every 100]
 """
 
 from __future__ import annotations

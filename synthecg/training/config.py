@@ -39,7 +39,7 @@ class TrainConfig:
     model : "pulse2pulse" (U-Net generator) or "wavegan" (WaveGAN*).
     model_size : network width d (50 in the paper; 4-16 for CPU runs and tests).
     min_width : floor on the generator's hidden widths (1 = the paper's widths;
-        configs/cpu-small.toml uses 8; see :class:`~synthecg.models.ECGModelConfig`).
+        configs/cpu-small.toml uses 16; see :class:`~synthecg.models.ECGModelConfig`).
     data : what to train on (path, fs, length in samples, leads, µV scale, label filter, holdout).
     steps : generator steps to train for (each after ``n_critic`` critic steps); or
     epochs : passes over the training records (critic batches), converted to steps; give one.
