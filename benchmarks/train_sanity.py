@@ -8,7 +8,8 @@ What it does, in one run on this machine:
   426783006 (sinus rhythm). 500 Hz, 10 s, 8 independent leads, µV / ``--scale-uv``
   (``synthecg.data``; default the paper's 6000); baseline wander removed with ``--highpass``.
 * **Training.** ``synthecg.training.train`` (WGAN-GP: λ 10, betas (0.5, 0.9); lr, critic lr,
-  n_critic, EMA, augmentation, phase shuffle, generator width floor and batch as given, defaults the paper's)
+  n_critic, EMA, augmentation, phase shuffle, generator width floor and batch as given,
+  defaults the paper's)
   of a small model (``--model-size``, default 8)
   for ``--minutes`` (default 20) of wall time on CPU, via the config's ``time_limit`` (the loop
   stops after the step that crosses it and writes a checkpoint). Steps, steps/s and the final

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 
 QUANTITIES = ("heart_rate", "pr_interval", "qrs_duration", "qt_interval", "qtc_bazett",
-              "p_amplitude_II", "r_amplitude_II", "t_amplitude_II", "r_amplitude_V5", "high_frequency_share")
+              "p_amplitude_II", "r_amplitude_II", "t_amplitude_II", "r_amplitude_V5",
+              "high_frequency_share")
 HF_HZ = 40.0  # the edge of high_frequency_share
 COMPLETE = ("heart_rate", "pr_interval", "qrs_duration", "qt_interval")  # a full P-QRS-T
 CAP = 5.0  # score of a quantity that cannot be compared (few or no measurable values)

@@ -16,10 +16,11 @@ EIGHT = [0, 1, 6, 7, 8, 9, 10, 11]  # I, II, V1-V6 among the 12 standard leads
 
 
 class MemoryData:
-    def __init__(self, n_train: int = 12, n_holdout: int = 6, length: int = 2500):
+    def __init__(self, n_train: int = 12, n_holdout: int = 6, length: int = 2500,
+                 p_mv: float = 0.15):
         def make(k):
             ecg, _ = synthetic_ecg(seconds=length / 500.0, rr=0.6 + 0.04 * (k % 10), seed=k,
-                                   noise_mv=0.01)
+                                   noise_mv=0.01, p_mv=p_mv)
             return torch.from_numpy((ecg[EIGHT] * 1000.0 / 6000.0).astype(np.float32))
 
         self.train = [make(k) for k in range(n_train)]

@@ -3,8 +3,7 @@ faint P waves that the delineator still finds."""
 
 import numpy as np
 import torch
-from _memory_data import EIGHT, MemoryData
-from _synthetic_beats import synthetic_ecg
+from _memory_data import MemoryData
 
 from synthecg.leads import INDEPENDENT_8
 from synthecg.training.fidelity import CAP, fidelity_proxy, high_frequency_share, reference_measurements
@@ -48,13 +47,11 @@ def test_proxy_scores_bursts_worse_than_ecgs():
 
 
 def test_proxy_scores_faint_p_waves_worse_though_p_is_still_delineated():
-    def ecgs(p_mv, seeds):
-        return np.stack([synthetic_ecg(seconds=5.0, rr=0.6 + 0.04 * (k % 10), seed=k, noise_mv=0.01,
-                                       p_mv=p_mv)[0][EIGHT] * 1000.0 / 6000.0 for k in seeds])
-
-    real = reference_measurements(ecgs(0.15, range(100, 116)), FS, INDEPENDENT_8, 6000.0)
-    good = fidelity_proxy(real, ecgs(0.15, range(16)), FS, INDEPENDENT_8, 6000.0)
-    faint = fidelity_proxy(real, ecgs(0.03, range(16)), FS, INDEPENDENT_8, 6000.0)
+    data = MemoryData(n_train=16, n_holdout=16)
+    real = reference_measurements(_stack(data.holdout), FS, INDEPENDENT_8, 6000.0)
+    good = fidelity_proxy(real, _stack(data.train), FS, INDEPENDENT_8, 6000.0)
+    faint_p = _stack(MemoryData(n_train=16, n_holdout=0, p_mv=0.03).train)  # P at a fifth
+    faint = fidelity_proxy(real, faint_p, FS, INDEPENDENT_8, 6000.0)
     assert faint.unmeasurable <= 0.25  # a P wave is still found in most ECGs ...
     assert faint.distances["p_amplitude_II"] > 5 * max(good.distances["p_amplitude_II"], 0.1)
     assert faint.score > good.score  # ... but the P amplitude gives the faint waves away
