@@ -36,7 +36,7 @@ are in docs/training.md ("Small models on CPU").
         [--config configs/cpu-small.toml | none]  # the settings; the options below override them
         [--model pulse2pulse] [--model-size 8] [--batch-size 16] [--lr 2e-4] [--n-critic 5]
         [--critic-lr 4e-4] [--ema 0.99] [--scale-uv 2000] [--augment-shift 0.125]
-        [--min-width 16] [--highpass 0.5] [--phase-shuffle 2] [--eval-every 100]
+        [--min-width 16] [--highpass 0.5] [--phase-shuffle 2] [--mu-law 40] [--eval-every 100]
 """
 
 from __future__ import annotations
@@ -104,6 +104,8 @@ def main() -> None:
                         help="Time-shift augmentation of the critic's input, fraction of the window.")
     parser.add_argument("--scale-uv", type=float, default=None,
                         help="µV mapped to 1.0 (samples beyond it are clipped).")
+    parser.add_argument("--mu-law", type=float, default=None,
+                        help="μ of the μ-law companding of the training scale (0 = linear).")
     args = parser.parse_args()
 
     import torch
@@ -132,6 +134,7 @@ def main() -> None:
                             critic_lr=args.critic_lr, n_critic=args.n_critic, ema=args.ema,
                             augment_shift=args.augment_shift,
                             phase_shuffle=args.phase_shuffle, data_scale_uv=args.scale_uv,
+                            data_mu_law=args.mu_law,
                             data_highpass_hz=args.highpass, steps=10**9, time_limit=args.minutes,
                             device="cpu", data_path=str(data_dir), eval_every=every,
                             sample_every=every, checkpoint_every=every)
@@ -139,7 +142,8 @@ def main() -> None:
           f"batch {config.batch_size}, lr {config.lr:g} (critic {config.critic_lr or config.lr:g}), "
           f"n_critic {config.n_critic}, EMA {config.ema:g}, augment_shift {config.augment_shift:g}, "
           f"phase shuffle {config.phase_shuffle}, "
-          f"scale {config.data.scale_uv:g} µV, highpass {config.data.highpass_hz} Hz")
+          f"scale {config.data.scale_uv:g} µV, μ-law {config.data.mu_law:g}, "
+          f"highpass {config.data.highpass_hz} Hz")
     started = time.perf_counter()
     result = train(config, out, progress=None, echo=print)
     seconds = time.perf_counter() - started
@@ -159,7 +163,7 @@ def main() -> None:
     from synthecg.data import open_training_data
 
     real = open_training_data(config.data).train
-    real_uv = np.stack([np.asarray(real[i]) for i in range(len(real))]) * config.data.scale_uv
+    real_uv = config.model_config().to_uv(np.stack([np.asarray(real[i]) for i in range(len(real))]))
     real_table = measure(ECGBatch(signals=np.rint(real_uv).astype(np.int32), fs=config.data.fs,
                                   leads=tuple(config.data.leads), units="uV"))
     for name in ("heart_rate", "pr_interval", "qrs_duration", "qt_interval"):

@@ -107,7 +107,7 @@ class Sampler:
             noise = torch.from_numpy(uniform_noise(self.seed, a, b, self.model.noise_shape))
             lo, hi = max(a, start), min(b, stop)
             with torch.inference_mode():
-                uv = self.model(noise.to(self.device))[lo - a:hi - a].mul_(self.scale)
+                uv = config.to_uv(self.model(noise.to(self.device))[lo - a:hi - a])
                 low, high = torch.aminmax(uv)
                 if not (low >= -32768 and high <= 32767):  # also catches NaN
                     raise SynthECGError(

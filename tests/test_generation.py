@@ -58,6 +58,19 @@ def test_same_numbers_as_deepfake_ecg_from_the_same_noise(deepfake_model, refere
     assert difference.max() <= 1 and (difference == 0).mean() > 0.99
 
 
+def test_a_mu_law_model_is_decoded_to_microvolts():
+    from synthecg._mu_law import mu_law_decode
+    from synthecg.models import WaveGANConfig, WaveGANGenerator
+
+    companded = WaveGANGenerator(WaveGANConfig(model_size=5, scale_uv=2000, mu_law=40))
+    linear = WaveGANGenerator(WaveGANConfig(model_size=5, scale_uv=2000))
+    linear.load_state_dict(companded.state_dict())  # the same network, read linearly
+    raw = synthecg.generate(3, seed=5, model=linear, leads=8).signals / 2000.0  # truncated µV
+    decoded = synthecg.generate(3, seed=5, model=companded, leads=8).signals.astype(float)
+    np.testing.assert_allclose(decoded, mu_law_decode(raw, 40.0) * 2000, atol=1.5)
+    assert np.abs(decoded - raw * 2000).max() > 10  # and not read linearly
+
+
 def test_range_is_checked_not_wrapped(deepfake_model):
     from synthecg.models import Pulse2PulseConfig, Pulse2PulseGenerator
 

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from .._files import read_json_document, write_bytes
+from .._mu_law import mu_law_encode
 from .._progress import progress_bar
 from ..ecg import ECGBatch
 from ..errors import SynthECGError
@@ -54,7 +55,8 @@ class DataConfig:
 
     path: anything :func:`synthecg.io.read` accepts. fs (Hz) and length (samples at fs): the
     window. leads: selected by name, none derived. scale_uv: an item is µV / scale_uv, clipped
-    to [-1, 1]. highpass_hz: baseline-wander removal (zero-phase high-pass at this cutoff,
+    to [-1, 1], then μ-law companded when mu_law > 0 (:mod:`synthecg._mu_law`; 0 = linear, the
+    paper's). highpass_hz: baseline-wander removal (zero-phase high-pass at this cutoff,
     e.g. 0.5) before the window is cut; None or 0 = the ECGs as recorded (the paper's setting).
     filter: None, ``"normal"`` or comma-separated SNOMED / PTB-XL SCP codes
     (:mod:`synthecg.data.labels`). ptbxl_database: PTB-XL's ``ptbxl_database.csv`` for
@@ -66,6 +68,7 @@ class DataConfig:
     length: int = 5000
     leads: tuple[str, ...] = INDEPENDENT_8
     scale_uv: float = 6000.0
+    mu_law: float = 0.0
     highpass_hz: float | None = None
     filter: str | None = None
     ptbxl_database: str | None = None
@@ -80,6 +83,7 @@ class DataConfig:
             (int(self.length) == self.length and self.length > 0, "length", "a positive number of samples"),
             (len(self.leads) > 0 and len(set(self.leads)) == len(self.leads), "leads", "distinct lead names"),
             (np.isfinite(self.scale_uv) and self.scale_uv > 0, "scale_uv", "a positive number of µV"),
+            (np.isfinite(self.mu_law) and self.mu_law >= 0, "mu_law", "0 (linear) or a positive μ"),
             (not self.highpass_hz or (np.isfinite(self.highpass_hz) and 0 < self.highpass_hz < self.fs / 2),
              "highpass_hz", "0 / None (off) or a cutoff in Hz between 0 and fs / 2"),
             (0.0 <= self.holdout_fraction < 1.0, "holdout_fraction", "in [0, 1)"),
@@ -89,6 +93,7 @@ class DataConfig:
             if not ok:
                 raise SynthECGError(f"{name}: must be {what}, got {getattr(self, name)!r}")
         self.fs, self.length, self.scale_uv = float(self.fs), int(self.length), float(self.scale_uv)
+        self.mu_law = float(self.mu_law)
         if self.highpass_hz is not None:  # 0 = off too: TOML has no null to override a preset with
             self.highpass_hz = float(self.highpass_hz) or None
         if self.ptbxl_database is not None:
@@ -163,9 +168,8 @@ class StreamingWindowDataset(torch.utils.data.Dataset):
                 raise SynthECGError(f"{self.files[fi].path}: row {items[k][1]} became unusable "
                                     f"after indexing ({reason}); the data changed under the run")
             # numpy, single-threaded: torch's intra-op threads cost more than they save on
-            # one small batch. Division, as for in-memory windows, so the bits are the same.
-            scaled = torch.from_numpy(windows.signals.astype(np.float32)
-                                      / np.float32(self.config.scale_uv))
+            # one small batch. The same function as for in-memory windows: the same bits.
+            scaled = torch.from_numpy(to_training_scale(windows.signals, self.config))
             for k, (position, _) in enumerate(items):
                 out[position] = scaled[k]
         return out
@@ -376,8 +380,7 @@ def open_training_data(config: DataConfig, *, in_memory: bool | None = None,
     ids = np.array(scan.ids, dtype=object)
     train_ids, hold_ids = list(ids[~is_held]), list(ids[is_held])
     if in_memory:
-        everything = torch.from_numpy(np.concatenate(scan.windows).astype(np.float32))
-        everything /= config.scale_uv
+        everything = torch.from_numpy(to_training_scale(np.concatenate(scan.windows), config))
         train = WindowDataset(everything[torch.from_numpy(~is_held)], train_ids)
         holdout = WindowDataset(everything[torch.from_numpy(is_held)], hold_ids)
     else:
@@ -392,6 +395,13 @@ def open_training_data(config: DataConfig, *, in_memory: bool | None = None,
     return TrainingData(config=config, source=root, train=train, holdout=holdout,
                         train_ids=train_ids, holdout_ids=hold_ids, skipped=scan.skipped,
                         stats=stats, streaming=not in_memory)
+
+
+def to_training_scale(windows_uv: np.ndarray, config: DataConfig) -> np.ndarray:
+    """Integer µV windows -> Dataset items: float32 µV / scale_uv, μ-law companded if set."""
+    scaled = windows_uv.astype(np.float32)
+    scaled /= np.float32(config.scale_uv)
+    return mu_law_encode(scaled, config.mu_law)
 
 
 def read_records_file(run_dir) -> dict:

@@ -20,7 +20,8 @@ Policy, in order (``prepare``):
    reported, the record is kept.
 
 The window is int16 µV (int32 when ``scale_uv`` exceeds int16); the Dataset item is that
-window / ``scale_uv`` as float32, so every item lies in [-1, 1].
+window / ``scale_uv`` as float32, μ-law companded when ``mu_law`` is set
+(:func:`synthecg.data.dataset.to_training_scale`), so every item lies in [-1, 1].
 """
 
 from __future__ import annotations

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from .._mu_law import mu_law_decode
 from ..errors import SynthECGError
 
 T = TypeVar("T", bound="ECGModelConfig")
@@ -27,6 +29,8 @@ class ECGModelConfig:
     alpha : negative slope of the critic's leaky ReLU.
     fs : sampling rate of the generated ECGs in Hz.
     scale_uv : microvolts per unit of generator output (tanh range [-1, 1] -> ±6000 µV).
+    mu_law : μ of the μ-law companding of the output (0 = linear, the paper's): µV =
+        scale_uv * decode(output) (:mod:`synthecg._mu_law`; :meth:`to_uv` applies both).
     min_width : floor on the generators' hidden widths (1 = the paper's widths). The paper's
         d / 5 and d / 2 layers are 1-3 and 4-8 channels at d = 8-16: a ReLU layer of 2 channels
         just before the 8 output leads cannot span the three dimensions of the heart's
@@ -42,6 +46,7 @@ class ECGModelConfig:
     fs: float = 500.0
     scale_uv: float = 6000.0
     min_width: int = 1
+    mu_law: float = 0.0
 
     def __post_init__(self) -> None:
         name = type(self).__name__
@@ -60,10 +65,16 @@ class ECGModelConfig:
             raise SynthECGError(f"{name}.min_width must be at least 1, got {self.min_width}")
         if self.fs <= 0 or self.scale_uv <= 0:
             raise SynthECGError(f"{name}: fs and scale_uv must be positive")
+        if not (self.mu_law >= 0 and math.isfinite(self.mu_law)):
+            raise SynthECGError(f"{name}.mu_law must be >= 0 (0 = linear), got {self.mu_law}")
 
     def floored(self, widths: tuple[int, ...]) -> tuple[int, ...]:
         """Hidden ``widths`` of a generator, each raised to ``min_width``."""
         return tuple(max(w, self.min_width) for w in widths)
+
+    def to_uv(self, output):
+        """Generator output (numpy or torch, any shape) -> µV as floats of the same type."""
+        return mu_law_decode(output, self.mu_law) * self.scale_uv
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

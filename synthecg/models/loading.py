@@ -137,7 +137,8 @@ def load_generator(name_or_path: str | os.PathLike = DEFAULT_MODEL,
     """A generator in eval mode, by name (``"pulse2pulse-deepfake"``) or checkpoint path.
 
     The module maps noise of shape ``(batch, *model.noise_shape)`` in [-1, 1] to ECGs
-    ``(batch, channels, length)`` in [-1, 1]; multiply by ``model.config.scale_uv`` for µV.
+    ``(batch, channels, length)`` in [-1, 1]; ``model.config.to_uv(output)`` gives µV (times
+    ``scale_uv``, after μ-law decoding for a model trained with ``mu_law``).
     It carries ``model.source`` (name or path) and ``model.weights_sha256``.
     """
     if str(name_or_path) == DEFAULT_MODEL:

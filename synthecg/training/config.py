@@ -28,7 +28,7 @@ CONFIG_FORMAT = "synthecg.train-config"
 IDENTITY_FIELDS = ("model", "model_size", "min_width", "batch_size", "lr", "critic_lr", "betas",
                    "n_critic", "gp_lambda", "seed", "ema", "amp", "eval_samples", "augment_shift",
                    "phase_shuffle")
-IDENTITY_DATA_FIELDS = ("fs", "length", "leads", "scale_uv", "highpass_hz", "filter",
+IDENTITY_DATA_FIELDS = ("fs", "length", "leads", "scale_uv", "mu_law", "highpass_hz", "filter",
                         "holdout_fraction", "seed")
 
 
@@ -159,7 +159,7 @@ class TrainConfig:
         cls = Pulse2PulseConfig if self.model == "pulse2pulse" else WaveGANConfig
         return cls(model_size=self.model_size, min_width=self.min_width,
                    channels=len(self.data.leads), length=int(self.data.length), fs=float(self.data.fs),
-                   scale_uv=float(self.data.scale_uv))
+                   scale_uv=float(self.data.scale_uv), mu_law=float(self.data.mu_law))
 
     def to_dict(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)

@@ -46,12 +46,12 @@ class FidelityProxy:
                 **{f"w1_{name}": value for name, value in self.distances.items()}}
 
 
-def reference_measurements(signals_scaled: np.ndarray, fs: float, leads, scale_uv: float):
-    """Measure real ECGs given in training scale (n, leads, samples) -> measurement DataFrame."""
+def reference_measurements(signals_uv: np.ndarray, fs: float, leads):
+    """Measure real ECGs given in µV (n, leads, samples) -> measurement DataFrame."""
     from ..measure import measure
 
-    table = measure(_batch(signals_scaled, fs, leads, scale_uv))
-    table["high_frequency_share"] = high_frequency_share(signals_scaled, fs)
+    table = measure(_batch(signals_uv, fs, leads))
+    table["high_frequency_share"] = high_frequency_share(signals_uv, fs)
     return table
 
 
@@ -65,15 +65,14 @@ def high_frequency_share(signals: np.ndarray, fs: float) -> np.ndarray:
     return power[..., high].sum(axis=(1, 2)) / np.maximum(power.sum(axis=(1, 2)), 1e-300)
 
 
-def fidelity_proxy(real_measurements, synthetic_scaled: np.ndarray, fs: float, leads,
-                   scale_uv: float) -> FidelityProxy:
-    """Score generated ECGs (training scale, (n, leads, samples)) against real measurements."""
+def fidelity_proxy(real_measurements, synthetic_uv: np.ndarray, fs: float, leads) -> FidelityProxy:
+    """Score generated ECGs (µV, (n, leads, samples)) against real measurements."""
     from scipy.stats import wasserstein_distance
 
     from ..measure import measure
 
-    synthetic = measure(_batch(synthetic_scaled, fs, leads, scale_uv))
-    synthetic["high_frequency_share"] = high_frequency_share(synthetic_scaled, fs)
+    synthetic = measure(_batch(synthetic_uv, fs, leads))
+    synthetic["high_frequency_share"] = high_frequency_share(synthetic_uv, fs)
     distances = {}
     for name in QUANTITIES:
         real = real_measurements[name].to_numpy(dtype=float)
@@ -98,8 +97,8 @@ def _unmeasurable(table) -> float:
     return float(table[list(COMPLETE)].isna().any(axis=1).mean())
 
 
-def _batch(signals_scaled: np.ndarray, fs: float, leads, scale_uv: float):
+def _batch(signals_uv: np.ndarray, fs: float, leads):
     from ..ecg import ECGBatch
 
-    uv = np.rint(np.asarray(signals_scaled, dtype=np.float64) * scale_uv).astype(np.int32)
+    uv = np.rint(np.asarray(signals_uv, dtype=np.float64)).astype(np.int32)
     return ECGBatch(signals=uv, fs=fs, leads=tuple(leads), units="uV")

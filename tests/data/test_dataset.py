@@ -223,6 +223,22 @@ def test_highpass_removes_baseline_wander_the_same_way_in_memory_and_streaming(t
                                torch.from_numpy(items), rtol=0, atol=0)
 
 
+def test_mu_law_items_are_the_companded_linear_items_in_memory_and_streaming(tmp_path, cinc2021):
+    from synthecg._mu_law import mu_law_decode, mu_law_encode
+
+    ecg_io.write(cinc2021[:3], tmp_path / "s.h5", compression="none")
+    linear = open_training_data(DataConfig(path=str(tmp_path), holdout_fraction=0.0, scale_uv=2000))
+    config = DataConfig(path=str(tmp_path), holdout_fraction=0.0, scale_uv=2000, mu_law=40)
+    memory = open_training_data(config, in_memory=True)
+    stream = open_training_data(config, in_memory=False)
+    items = torch.stack([memory.train[i] for i in range(3)])
+    flat = torch.stack([linear.train[i] for i in range(3)])
+    np.testing.assert_array_equal(items.numpy(), mu_law_encode(flat.numpy(), 40.0))
+    torch.testing.assert_close(torch.stack([stream.train[i] for i in range(3)]), items, rtol=0, atol=0)
+    assert items.abs().max() <= 1.0
+    np.testing.assert_allclose(mu_law_decode(items.numpy(), 40.0) * 2000, flat.numpy() * 2000, atol=0.01)
+
+
 def test_streaming_from_compressed_hdf5_warns(tmp_path, cinc2021):
     ecg_io.write(cinc2021[:4], tmp_path / "gz.h5")
     with pytest.warns(UserWarning, match="compressed.*gz.h5"):
@@ -266,7 +282,7 @@ def test_empty_or_unreadable_paths_raise_one_line(tmp_path, make):
 
 def test_bad_config_values_are_refused():
     for kwargs in ({"holdout_fraction": 1.0}, {"length": 0}, {"scale_uv": -1}, {"seed": -2},
-                   {"highpass_hz": -1.0}, {"highpass_hz": 250.0}):
+                   {"highpass_hz": -1.0}, {"highpass_hz": 250.0}, {"mu_law": -1.0}):
         with pytest.raises(SynthECGError):
             DataConfig(path="x", **kwargs)
     assert DataConfig(path="x", highpass_hz=0).highpass_hz is None  # off, as TOML can say it

@@ -20,7 +20,8 @@ def test_defaults_are_the_papers_wgan_gp():
 def test_the_shipped_cpu_preset_is_a_valid_config_the_cli_can_override():
     preset = Path(__file__).resolve().parents[2] / "configs" / "cpu-small.toml"
     config = resolve_config(preset, data_path="x", steps=7)
-    assert (config.model, config.n_critic, config.min_width, config.data.highpass_hz) == ("wavegan", 1, 16, 0.5)
+    assert (config.model, config.n_critic, config.min_width, config.data.highpass_hz,
+            config.data.mu_law) == ("wavegan", 1, 16, 0.5, 40.0)
     assert config.critic_lr > config.lr and config.steps == 7
     assert config.model_config().min_width == 16
 

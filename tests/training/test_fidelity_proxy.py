@@ -9,6 +9,7 @@ from synthecg.leads import INDEPENDENT_8
 from synthecg.training.fidelity import CAP, fidelity_proxy, high_frequency_share, reference_measurements
 
 FS = 500.0
+UV = 6000.0  # MemoryData's items are µV / 6000
 
 
 def _stack(items):
@@ -37,10 +38,10 @@ def test_high_frequency_share_separates_ecgs_from_bursts():
 
 def test_proxy_scores_bursts_worse_than_ecgs():
     data = MemoryData(n_train=16, n_holdout=16)
-    real = reference_measurements(_stack(data.holdout), FS, INDEPENDENT_8, 6000.0)
+    real = reference_measurements(UV * _stack(data.holdout), FS, INDEPENDENT_8)
     assert "high_frequency_share" in real
-    good = fidelity_proxy(real, _stack(data.train), FS, INDEPENDENT_8, 6000.0)
-    bad = fidelity_proxy(real, _bursts(16, 2500, 1), FS, INDEPENDENT_8, 6000.0)
+    good = fidelity_proxy(real, UV * _stack(data.train), FS, INDEPENDENT_8)
+    bad = fidelity_proxy(real, UV * _bursts(16, 2500, 1), FS, INDEPENDENT_8)
     assert bad.distances["high_frequency_share"] == CAP
     assert good.distances["high_frequency_share"] < 1.0
     assert bad.score > good.score
@@ -48,10 +49,10 @@ def test_proxy_scores_bursts_worse_than_ecgs():
 
 def test_proxy_scores_faint_p_waves_worse_though_p_is_still_delineated():
     data = MemoryData(n_train=16, n_holdout=16)
-    real = reference_measurements(_stack(data.holdout), FS, INDEPENDENT_8, 6000.0)
-    good = fidelity_proxy(real, _stack(data.train), FS, INDEPENDENT_8, 6000.0)
+    real = reference_measurements(UV * _stack(data.holdout), FS, INDEPENDENT_8)
+    good = fidelity_proxy(real, UV * _stack(data.train), FS, INDEPENDENT_8)
     faint_p = _stack(MemoryData(n_train=16, n_holdout=0, p_mv=0.03).train)  # P at a fifth
-    faint = fidelity_proxy(real, faint_p, FS, INDEPENDENT_8, 6000.0)
+    faint = fidelity_proxy(real, UV * faint_p, FS, INDEPENDENT_8)
     assert faint.unmeasurable <= 0.25  # a P wave is still found in most ECGs ...
     assert faint.distances["p_amplitude_II"] > 5 * max(good.distances["p_amplitude_II"], 0.1)
     assert faint.score > good.score  # ... but the P amplitude gives the faint waves away

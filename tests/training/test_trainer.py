@@ -154,6 +154,13 @@ def test_phase_shuffle_is_the_critics_alone_and_changes_its_training(tmp_path):
     assert differ, "phase_shuffle did not reach the critic's training step"
 
 
+def test_the_trained_generator_carries_the_datas_amplitude_coding(tmp_path):
+    out = tmp_path / "run"
+    train(tiny(steps=1, data_scale_uv=2000, data_mu_law=40), out, data=MemoryData(), progress=False)
+    config = load_generator(out).config
+    assert (config.scale_uv, config.mu_law) == (2000.0, 40.0)  # so generation decodes it
+
+
 def test_resume_with_another_model_or_config_is_refused(pulse2pulse_run, data):
     out, _ = pulse2pulse_run
     before = (out / "checkpoints" / "state.pt").read_bytes()
@@ -163,7 +170,8 @@ def test_resume_with_another_model_or_config_is_refused(pulse2pulse_run, data):
                          (p2p(steps=3, model="wavegan"), r"\(model 'pulse2pulse' -> 'wavegan'\)"),
                          (p2p(steps=3, lr=2e-4), r"\(lr 0.0001 -> 0.0002\)"),
                          (p2p(steps=3, critic_lr=4e-4), r"\(critic_lr None -> 0.0004\)"),
-                         (p2p(steps=3, phase_shuffle=0), r"\(phase_shuffle 2 -> 0\)")):
+                         (p2p(steps=3, phase_shuffle=0), r"\(phase_shuffle 2 -> 0\)"),
+                         (p2p(steps=3, data_mu_law=40), r"\(data.mu_law 0.0 -> 40.0\)")):
         with pytest.raises(SynthECGError, match=named) as info:
             train(other, out, resume=True, data=data, progress=False)
         assert "\n" not in str(info.value) and "--resume" in str(info.value)
