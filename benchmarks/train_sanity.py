@@ -121,7 +121,6 @@ def main() -> None:
 
     import torch
 
-    from synthecg.ecg import ECGBatch
     from synthecg.generation import generate
     from synthecg.measure import measure
     from synthecg.models import load_generator
@@ -171,12 +170,10 @@ def main() -> None:
     table = measure(ecgs)
     hr = table["heart_rate"].to_numpy(dtype=float)
     fraction = float(np.mean((hr >= 40) & (hr <= 150)))  # NaN compares False: counted outside
-    from synthecg.data import open_training_data
+    from synthecg.data import read_split
 
-    real = open_training_data(config.data).train
-    real_uv = config.model_config().to_uv(np.stack([np.asarray(real[i]) for i in range(len(real))]))
-    real_batch = ECGBatch(signals=np.rint(real_uv).astype(np.int32), fs=config.data.fs,
-                          leads=tuple(config.data.leads), units="uV")
+    real_batch = read_split(out, "train")  # the training windows in integer µV
+    real_uv = real_batch.signals.astype(np.float64)
     real_table = measure(real_batch)
     for name in ("heart_rate", "pr_interval", "qrs_duration", "qt_interval"):
         print(f"median {name}: synthetic {np.nanmedian(table[name]):.0f} "

@@ -484,7 +484,7 @@ class _Trainer:
             with self._autocast():
                 out.append(model(z).float().cpu().numpy())
         model.train(was_training)
-        return self.config.model_config().to_uv(np.concatenate(out))
+        return model.config.to_uv(np.concatenate(out))
 
     def _evaluate(self, step: int) -> dict[str, float]:
         d = self.config.data
