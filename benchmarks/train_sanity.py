@@ -21,7 +21,9 @@ What it does, in one run on this machine:
   untrained generator's blips already pass it), the median P, R and T amplitudes in lead II
   against the real ones (a delineator finds *a* P wave in most ECGs; its size says whether
   one is visible), the P wave of lead II's median beat averaged over the ECGs (the "P bump":
-  a P wave before some beats only counts for less), the share of power above 40 Hz against the
+  a P wave before some beats only counts for less) and the share of lead II's beats with an
+  upright P wave of >= 40 µV before them, the beat-to-beat interval variation (a generator that
+  drops beats keeps a normal median heart rate), the share of power above 40 Hz against the
   real ECGs' (trains of high-frequency bursts pass both delineation checks: real ECGs keep
   ~1 % of their power above 40 Hz), the median HR, PR, QRS and QT against the training data's,
   and example plots (PNG pages marked SYNTHETIC) saved. Look at the plots: the numbers alone
@@ -87,6 +89,21 @@ def p_bump_uv(batch) -> float:
     mean = np.nanmean(beats[:, 0], axis=0) * 1000.0  # mV -> µV; fiducial at 250 ms
     ms = np.arange(mean.size) * 1000.0 / batch.fs - 250.0
     return float(mean[(ms >= -250) & (ms <= -80)].max() - mean[0])
+
+
+def beats_with_p(batch, min_uv: float = 40.0) -> float:
+    """Share of lead II's beats (all ECGs of ``batch``) with an upright P wave of at least
+    ``min_uv`` µV before them (peak above the mean of its onset and offset): "a P wave before
+    every beat" as a number."""
+    from synthecg.measure.delineation import condition, delineate_batch
+
+    y = condition(batch.select(["II"]).to_units("mV").signals, batch.fs)
+    marks = delineate_batch(y, batch.fs)
+    beat = marks["valid"][:, 0] & marks["qrs_ok"][:, 0]
+    at = {key: np.take_along_axis(y[:, 0], np.clip(marks[key][:, 0], 0, y.shape[-1] - 1), axis=-1)
+          for key in ("p_on", "p_peak", "p_off")}
+    height = (at["p_peak"] - 0.5 * (at["p_on"] + at["p_off"])) * 1000.0
+    return float(np.mean((height >= min_uv) & marks["p_ok"][:, 0] & beat) / np.mean(beat))
 
 
 def main() -> None:
@@ -188,6 +205,15 @@ def main() -> None:
     # some beats only, or at varying distances, is smaller here than the median amplitude says.
     print(f"P bump of the mean median beat in II: {p_bump_uv(ecgs):.0f} µV synthetic, "
           f"{p_bump_uv(real_batch):.0f} real")
+    print(f"beats of lead II with a P wave of >= 40 µV before them: {beats_with_p(ecgs):.0%} synthetic, "
+          f"{beats_with_p(real_batch):.0%} real")
+    # The heart rate is a median interval: a generator that drops beats keeps a normal one.
+    from synthecg.training.fidelity import rr_irregularity
+
+    for name, signals in (("synthetic", ecgs.select(config.data.leads).signals), ("real", real_uv)):
+        cv = 10.0 ** rr_irregularity(signals, config.data.fs)
+        print(f"beat-to-beat interval variation (SD / mean, pauses at the window's ends counted), "
+              f"{name}: median {np.nanmedian(cv):.0%}, {np.mean(cv <= 0.1):.0%} of ECGs at 10 % or less")
     plots = out / "sanity-examples"
     plots.mkdir(exist_ok=True)
     for k in range(4):

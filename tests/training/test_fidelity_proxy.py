@@ -1,12 +1,14 @@
 """The fidelity proxy: burst trains that fool heart rate and delineation score badly, and so do
-faint P waves that the delineator still finds."""
+faint P waves that the delineator still finds, and dropped beats that leave the heart rate
+normal."""
 
 import numpy as np
 import torch
 from _memory_data import MemoryData
 
 from synthecg.leads import INDEPENDENT_8
-from synthecg.training.fidelity import CAP, fidelity_proxy, high_frequency_share, reference_measurements
+from synthecg.training.fidelity import (CAP, fidelity_proxy, high_frequency_share, reference_measurements,
+                                        rr_irregularity)
 
 FS = 500.0
 UV = 6000.0  # MemoryData's items are µV / 6000
@@ -56,3 +58,24 @@ def test_proxy_scores_faint_p_waves_worse_though_p_is_still_delineated():
     assert faint.unmeasurable <= 0.25  # a P wave is still found in most ECGs ...
     assert faint.distances["p_amplitude_II"] > 5 * max(good.distances["p_amplitude_II"], 0.1)
     assert faint.score > good.score  # ... but the P amplitude gives the faint waves away
+
+
+def test_proxy_scores_dropped_beats_worse_though_the_heart_rate_holds():
+    # 6-s ECGs cut to 5 s: beats up to the window's end (MemoryData stops them 0.6 s before it)
+    data = MemoryData(n_train=16, n_holdout=16, length=3000)
+    real = reference_measurements(UV * _stack(data.holdout)[..., :2500], FS, INDEPENDENT_8)
+    regular = _stack(data.train)[..., :2500]
+    paused = regular.copy()
+    paused[:, :, 1000:1600] = 0.0  # 1.2 s without beats in each 5-s ECG: a beat or two dropped
+    irregular = rr_irregularity(UV * paused, FS)
+    assert np.all(rr_irregularity(UV * regular, FS) < -1.5)  # a metronome: CV under 3 %
+    assert np.all(irregular > -1.0)  # one pause: CV over 10 %
+    # a pause at the window's end counts as well: nothing after 3.2 s
+    late = regular.copy()
+    late[:, :, 1600:] = 0.0
+    assert np.all(rr_irregularity(UV * late, FS) > -1.0)
+    good = fidelity_proxy(real, UV * regular, FS, INDEPENDENT_8)
+    bad = fidelity_proxy(real, UV * paused, FS, INDEPENDENT_8)
+    assert bad.distances["heart_rate"] < 1.0  # the median interval is still the real one ...
+    assert bad.distances["rr_irregularity"] > 2.0 + good.distances["rr_irregularity"]
+    assert bad.score > good.score  # ... but the pauses give it away
