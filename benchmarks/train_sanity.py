@@ -210,8 +210,10 @@ def main() -> None:
     # The heart rate is a median interval: a generator that drops beats keeps a normal one.
     from synthecg.training.fidelity import rr_irregularity
 
-    for name, signals in (("synthetic", ecgs.select(config.data.leads).signals), ("real", real_uv)):
-        cv = 10.0 ** rr_irregularity(signals, config.data.fs)
+    fs = config.data.fs
+    synthetic_uv = ecgs.select(config.data.leads).signals.astype(np.float64)
+    for name, signals in (("synthetic", synthetic_uv), ("real", real_uv)):
+        cv = 10.0 ** rr_irregularity(signals, fs)
         print(f"beat-to-beat interval variation (SD / mean, pauses at the window's ends counted), "
               f"{name}: median {np.nanmedian(cv):.0%}, {np.mean(cv <= 0.1):.0%} of ECGs at 10 % or less")
     plots = out / "sanity-examples"
@@ -226,8 +228,6 @@ def main() -> None:
     print(f"P-QRS-T delineated (PR, QRS and QT measurable): {pqrst:.0%} synthetic, {real_pqrst:.0%} real")
     # Delineation can be fooled too: trains of high-frequency bursts get P, QRS and T marks. An
     # ECG's power lies mostly below 40 Hz; compare that share with the real ECGs'.
-    fs = config.data.fs
-    synthetic_uv = ecgs.select(config.data.leads).signals.astype(np.float64)
     from synthecg.training.fidelity import HF_HZ, high_frequency_share
 
     real_hf, synthetic_hf = high_frequency_share(real_uv, fs), high_frequency_share(synthetic_uv, fs)

@@ -49,11 +49,14 @@ class FidelityProxy:
                 **{f"w1_{name}": value for name, value in self.distances.items()}}
 
 
-def reference_measurements(signals_uv: np.ndarray, fs: float, leads):
-    """Measure real ECGs given in µV (n, leads, samples) -> measurement DataFrame."""
+def proxy_measurements(signals_uv: np.ndarray, fs: float, leads):
+    """Measure ECGs given in µV (n, leads, samples) -> DataFrame with every quantity of
+    :data:`QUANTITIES` (the real ones once, the generated ones at every evaluation)."""
     from ..measure import measure
 
     table = measure(_batch(signals_uv, fs, leads))
+    # the two quantities the measurement table lacks (its beat detection runs again in
+    # rr_irregularity: a few milliseconds per ECG, next to seconds for the delineation)
     table["high_frequency_share"] = high_frequency_share(signals_uv, fs)
     table["rr_irregularity"] = rr_irregularity(signals_uv, fs)
     return table
@@ -75,8 +78,8 @@ def rr_irregularity(signals_uv: np.ndarray, fs: float) -> np.ndarray:
 
     A stretch without beats at either end of the window longer than 1.5 median intervals counts
     as an interval too: a beat is missing there (a shorter one is the phase at which the window
-    starts, or a beat cut by the window's edge that the detector leaves out). Not robust on purpose: one dropped beat
-    should show. Log scale, because a normal rhythm varies by a few per cent (the shared normal
+    starts, or a beat cut by the window's edge that the detector leaves out). Not robust on
+    purpose: one dropped beat should show. Log scale, because a normal rhythm varies by a few per cent (the shared normal
     ECGs: median CV 2 %, log10 -1.65, interquartile range 0.4-0.6) and small generators that
     drop beats by tens of per cent (20-min CPU runs: CV 24-44 %, log10 -0.6 to -0.35): on a
     linear scale all of those would be capped alike.
@@ -101,11 +104,7 @@ def fidelity_proxy(real_measurements, synthetic_uv: np.ndarray, fs: float, leads
     """Score generated ECGs (µV, (n, leads, samples)) against real measurements."""
     from scipy.stats import wasserstein_distance
 
-    from ..measure import measure
-
-    synthetic = measure(_batch(synthetic_uv, fs, leads))
-    synthetic["high_frequency_share"] = high_frequency_share(synthetic_uv, fs)
-    synthetic["rr_irregularity"] = rr_irregularity(synthetic_uv, fs)
+    synthetic = proxy_measurements(synthetic_uv, fs, leads)
     distances = {}
     for name in QUANTITIES:
         real = real_measurements[name].to_numpy(dtype=float)

@@ -42,7 +42,7 @@ from ..errors import SynthECGError
 from . import randomness as rnd
 from .augment import max_shift, roll_each
 from .config import TrainConfig
-from .fidelity import FidelityProxy, fidelity_proxy, reference_measurements
+from .fidelity import FidelityProxy, fidelity_proxy, proxy_measurements
 from .rundir import RunDir, best_score, load_state, save_state
 
 HOLDOUT_MEASURED = 500  # at most this many held-out ECGs are measured for the fidelity proxy
@@ -347,7 +347,7 @@ class _Trainer:
         self.holdout_measured = None
         if dist_info.main and config.eval_every and len(data.holdout):
             d = config.data
-            self.holdout_measured = reference_measurements(
+            self.holdout_measured = proxy_measurements(
                 config.model_config().to_uv(_stack(data.holdout, HOLDOUT_MEASURED)), d.fs, d.leads)
         self.log = None
         if dist_info.main:

@@ -7,7 +7,7 @@ import torch
 from _memory_data import MemoryData
 
 from synthecg.leads import INDEPENDENT_8
-from synthecg.training.fidelity import (CAP, fidelity_proxy, high_frequency_share, reference_measurements,
+from synthecg.training.fidelity import (CAP, fidelity_proxy, high_frequency_share, proxy_measurements,
                                         rr_irregularity)
 
 FS = 500.0
@@ -40,7 +40,7 @@ def test_high_frequency_share_separates_ecgs_from_bursts():
 
 def test_proxy_scores_bursts_worse_than_ecgs():
     data = MemoryData(n_train=16, n_holdout=16)
-    real = reference_measurements(UV * _stack(data.holdout), FS, INDEPENDENT_8)
+    real = proxy_measurements(UV * _stack(data.holdout), FS, INDEPENDENT_8)
     assert "high_frequency_share" in real
     good = fidelity_proxy(real, UV * _stack(data.train), FS, INDEPENDENT_8)
     bad = fidelity_proxy(real, UV * _bursts(16, 2500, 1), FS, INDEPENDENT_8)
@@ -51,7 +51,7 @@ def test_proxy_scores_bursts_worse_than_ecgs():
 
 def test_proxy_scores_faint_p_waves_worse_though_p_is_still_delineated():
     data = MemoryData(n_train=16, n_holdout=16)
-    real = reference_measurements(UV * _stack(data.holdout), FS, INDEPENDENT_8)
+    real = proxy_measurements(UV * _stack(data.holdout), FS, INDEPENDENT_8)
     good = fidelity_proxy(real, UV * _stack(data.train), FS, INDEPENDENT_8)
     faint_p = _stack(MemoryData(n_train=16, n_holdout=0, p_mv=0.03).train)  # P at a fifth
     faint = fidelity_proxy(real, UV * faint_p, FS, INDEPENDENT_8)
@@ -63,7 +63,7 @@ def test_proxy_scores_faint_p_waves_worse_though_p_is_still_delineated():
 def test_proxy_scores_dropped_beats_worse_though_the_heart_rate_holds():
     # 6-s ECGs cut to 5 s: beats up to the window's end (MemoryData stops them 0.6 s before it)
     data = MemoryData(n_train=16, n_holdout=16, length=3000)
-    real = reference_measurements(UV * _stack(data.holdout)[..., :2500], FS, INDEPENDENT_8)
+    real = proxy_measurements(UV * _stack(data.holdout)[..., :2500], FS, INDEPENDENT_8)
     regular = _stack(data.train)[..., :2500]
     paused = regular.copy()
     paused[:, :, 1000:1600] = 0.0  # 1.2 s without beats in each 5-s ECG: a beat or two dropped
