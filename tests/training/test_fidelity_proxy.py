@@ -79,3 +79,21 @@ def test_proxy_scores_dropped_beats_worse_though_the_heart_rate_holds():
     assert bad.distances["heart_rate"] < 1.0  # the median interval is still the real one ...
     assert bad.distances["rr_irregularity"] > 2.0 + good.distances["rr_irregularity"]
     assert bad.score > good.score  # ... but the pauses give it away
+
+
+def test_rr_irregularity_of_real_sinus_rhythm_and_of_the_same_records_with_dropped_beats():
+    import pandas as pd
+    from _realdata import shared, wfdb_batch
+
+    table = pd.read_csv(shared("ludb", "ludb.csv"))
+    sinus = [str(i) for i, rhythm in zip(table["ID"], table["Rhythms"])
+             if str(rhythm).strip() == "Sinus rhythm"][:20]
+    batch = wfdb_batch(shared("ludb", "data"), sinus)  # 12 leads, µV, 500 Hz, 10 s
+    real = rr_irregularity(batch.signals, batch.fs)
+    assert np.median(real) < -1.4  # a normal rhythm varies by a few per cent ...
+    assert np.sum(real < -1.0) >= 18  # (sinus arrhythmia may reach 10-15 %)
+    dropped = batch.signals.copy()
+    dropped[:, :, 2000:2750] = 0  # 1.5 s flat in the middle of each record
+    irregular = rr_irregularity(dropped, batch.fs)
+    assert np.all(irregular > -0.7)  # ... a dropped beat by tens of per cent
+    assert np.all(irregular > real)
