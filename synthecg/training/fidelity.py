@@ -79,10 +79,10 @@ def rr_irregularity(signals_uv: np.ndarray, fs: float) -> np.ndarray:
     A stretch without beats at either end of the window longer than 1.5 median intervals counts
     as an interval too: a beat is missing there (a shorter one is the phase at which the window
     starts, or a beat cut by the window's edge that the detector leaves out). Not robust on
-    purpose: one dropped beat should show. Log scale, because a normal rhythm varies by a few per cent (the shared normal
-    ECGs: median CV 2 %, log10 -1.65, interquartile range 0.4-0.6) and small generators that
-    drop beats by tens of per cent (20-min CPU runs: CV 24-44 %, log10 -0.6 to -0.35): on a
-    linear scale all of those would be capped alike.
+    purpose: one dropped beat should show. Log scale, because a normal rhythm varies by a few
+    per cent (the shared normal ECGs: median CV 2 %, log10 -1.65, interquartile range 0.4-0.6)
+    and small generators that drop beats by tens of per cent (medians of 20-minute CPU runs:
+    CV 11-47 %, log10 -0.96 to -0.33): on a linear scale all of those would be capped alike.
     """
     from ..measure.delineation import detect_beats_batch
 
